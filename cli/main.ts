@@ -1,0 +1,25 @@
+// The single `multicluster` binary: every component and tool is a subcommand.
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands.ts';
+import { UsageError } from './usage-error.ts';
+
+const program = new Command('multicluster')
+  .description('Linkerd-compatible multicluster extension: service mirror, gateway, destination and tooling')
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const cmd of commands()) program.addCommand(cmd);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`Error: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
