@@ -1,0 +1,46 @@
+// `multicluster unlink`: stubs for `kubectl delete` of everything `link` created in the
+// SOURCE cluster plus the mirrors of that cluster. The controller goes first so it cannot
+// recreate mirrors while they are being deleted.
+import { ObjectNames } from '../names/linkerd.ts';
+import { controllerObjectNames } from './controller.ts';
+import { LINK_API_VERSION, LINK_KIND } from './link-types.ts';
+import type { ObjectStub } from './manifest.ts';
+import { stub } from './manifest.ts';
+
+export interface NamespacedName {
+  name: string;
+  namespace: string;
+}
+
+export interface UnlinkInput {
+  clusterName: string;
+  namespace: string;
+  /** Only the controller's objects: keep the Link, credentials and mirrors. */
+  onlyController: boolean;
+  /** Services labelled as mirrors of this cluster, found in the source cluster. */
+  mirrors: NamespacedName[];
+  /** Secrets labelled with this cluster name (destination's credentials copy). */
+  clusterSecrets: NamespacedName[];
+}
+
+const byNamespaceThenName = (a: NamespacedName, b: NamespacedName) =>
+  a.namespace === b.namespace ? a.name.localeCompare(b.name) : a.namespace.localeCompare(b.namespace);
+
+export function renderUnlink(input: UnlinkInput): ObjectStub[] {
+  const controller = controllerObjectNames(input.clusterName, input.namespace).map(([apiVersion, kind, name, ns]) =>
+    stub(apiVersion, kind, name, ns),
+  );
+  if (input.onlyController) return controller;
+  const [deployment, ...rest] = controller;
+  return [
+    ...(deployment ? [deployment] : []),
+    stub(LINK_API_VERSION, LINK_KIND, input.clusterName, input.namespace),
+    ...[...input.mirrors].sort(byNamespaceThenName).map((m) => stub('v1', 'Service', m.name, m.namespace)),
+    ...rest,
+    stub('v1', 'Secret', ObjectNames.credentialsSecret(input.clusterName), input.namespace),
+    ...[...input.clusterSecrets]
+      .filter((s) => !(s.namespace === input.namespace && s.name === ObjectNames.credentialsSecret(input.clusterName)))
+      .sort(byNamespaceThenName)
+      .map((s) => stub('v1', 'Secret', s.name, s.namespace)),
+  ];
+}
