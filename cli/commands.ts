@@ -1,7 +1,9 @@
 // Each part contributes its own subcommands; this list is the only place they meet.
 import type { Command } from 'commander';
+import { devCommand } from '../e2e/harness/dev-command.ts';
+import { certsCommand } from '../identity/certs-command.ts';
 import { linkCommands } from '../link/commands.ts';
 
 export function commands(): Command[] {
-  return [...linkCommands()];
+  return [devCommand(), certsCommand(), ...linkCommands()];
 }
