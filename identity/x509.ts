@@ -99,7 +99,8 @@ export async function exportPublicKeyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(spki, 'PUBLIC KEY') + '\n';
 }
 
-async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
+/** PKCS#8 "PRIVATE KEY" PEM, the form Node's tls and kube components read directly. */
+export async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
   const pkcs8 = await subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n';
 }
@@ -126,21 +127,48 @@ export async function createSelfSignedCa(opts: SelfSignedCaOptions): Promise<Cer
 }
 
 export async function issueCertificate(issuer: CertBundle, opts: IssueOptions): Promise<CertBundle> {
+  const keys = await generateKeyPair();
+  const cert = await signCertificate(issuer, keys.publicKey, opts);
+  return toBundle(cert, keys);
+}
+
+export interface SignOptions extends IssueOptions {
+  /** Further cap on NotAfter, e.g. the earliest expiry of the issuer's own chain. */
+  notAfterLimit?: Date;
+}
+
+/** Like issueCertificate, for a public key whose private half the caller keeps (a CSR's). */
+export async function signCertificate(
+  issuer: CertBundle,
+  subjectPublicKey: CryptoKey,
+  opts: SignOptions,
+): Promise<x509.X509Certificate> {
   assertIsCa(issuer.cert);
+  const issuerBc = issuer.cert.getExtension(x509.BasicConstraintsExtension);
+  if (opts.isCa === true && issuerBc?.pathLength === 0) {
+    throw new IssuerNotCaError(
+      `CA "${issuer.cert.subject}" has pathlen 0, so it may only sign end-entity certificates: ` +
+        'sign CA certificates with the trust anchor instead',
+    );
+  }
   const now = opts.notBefore ?? new Date();
   if (issuer.cert.notAfter.getTime() <= now.getTime()) {
     throw new IssuerExpiredError(
       `issuer certificate "${issuer.cert.subject}" expired at ${issuer.cert.notAfter.toISOString()}: ` +
-        'rotate it (multicluster certs issuer) and sign with the new one',
+        'create a new one and sign with that instead',
     );
   }
   const skew = opts.skewMs ?? 0;
   const notBefore = floorToSecond(new Date(now.getTime() - skew));
-  const wanted = floorToSecond(new Date(now.getTime() + (opts.lifetimeMs ?? DEFAULT_LEAF_LIFETIME_MS) + skew));
-  // A certificate must never outlive the one that vouches for it.
-  const notAfter = wanted.getTime() > issuer.cert.notAfter.getTime() ? issuer.cert.notAfter : wanted;
+  // A certificate must never outlive the ones that vouch for it.
+  const notAfter = new Date(
+    Math.min(
+      floorToSecond(new Date(now.getTime() + (opts.lifetimeMs ?? DEFAULT_LEAF_LIFETIME_MS) + skew)).getTime(),
+      issuer.cert.notAfter.getTime(),
+      opts.notAfterLimit?.getTime() ?? Infinity,
+    ),
+  );
 
-  const keys = await generateKeyPair();
   const extensions: x509.Extension[] = [];
   if (opts.isCa === true) {
     extensions.push(
@@ -163,24 +191,23 @@ export async function issueCertificate(issuer: CertBundle, opts: IssueOptions): 
   ];
   if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
   extensions.push(
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.SubjectKeyIdentifierExtension.create(subjectPublicKey),
     await x509.AuthorityKeyIdentifierExtension.create(issuer.cert.publicKey),
   );
 
   const subject: x509.JsonName = [{ CN: [opts.commonName] }];
   for (const o of opts.organizations ?? []) subject.push({ O: [o] });
-  const cert = await x509.X509CertificateGenerator.create({
+  return x509.X509CertificateGenerator.create({
     subject,
     // Reuse the issuer's encoded name so chain building matches it byte for byte.
     issuer: issuer.cert.subjectName,
-    publicKey: keys.publicKey,
+    publicKey: subjectPublicKey,
     signingKey: issuer.keys.privateKey,
     notBefore,
     notAfter,
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions,
   });
-  return toBundle(cert, keys);
 }
 
 /**
@@ -219,6 +246,18 @@ export async function loadCertBundle(certPem: string, keyPem: string): Promise<C
     publicKey: await subtle.importKey('spki', spki, EC_P256, true, ['verify']),
   };
   return { cert, keys, certPem: cert.toString('pem') + '\n', keyPem: await exportPrivateKeyPem(keys.privateKey) };
+}
+
+/** Imports an SPKI public key, refusing anything but ECDSA P-256. */
+export async function importP256PublicKey(spkiDer: Uint8Array): Promise<CryptoKey> {
+  let key: nodeCrypto.KeyObject;
+  try {
+    key = nodeCrypto.createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch (err) {
+    throw new UnsupportedKeyError('the public key is not a readable SubjectPublicKeyInfo', { cause: err });
+  }
+  assertP256(key, 'the public key');
+  return subtle.importKey('spki', spkiDer, EC_P256, true, ['verify']);
 }
 
 /** Every CERTIFICATE block in `pem`, in order; garbage is an error, not an empty list. */
