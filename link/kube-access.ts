@@ -1,6 +1,6 @@
 // Loading a kubeconfig context and turning client failures into one-line, actionable
 // errors. Every error here is a UsageError: the user fixes it (context, cluster, RBAC).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
@@ -24,6 +24,8 @@ export interface KubeAccess {
   kc: KubeConfig;
   contextName: string;
   cluster: Cluster;
+  /** Base64 PEM of the cluster CA, read from the file if the kubeconfig names one. */
+  caData: string | undefined;
   timeoutMs: number;
 }
 
@@ -66,7 +68,17 @@ export function loadKubeAccess(opts: KubeAccessOptions, env: Readonly<Record<str
   kc.setCurrentContext(contextName);
   const cluster = kc.getCluster(ctx.cluster);
   if (!cluster) throw new ContextNotFoundError(`context "${contextName}" refers to cluster "${ctx.cluster}", which is not in kubeconfig ${source}`);
-  return { kc, contextName, cluster, timeoutMs: opts.timeoutMs ?? 15_000 };
+  let caData = cluster.caData;
+  if (!caData && cluster.caFile) {
+    // Read now: a missing file would otherwise surface as an unreachable server.
+    try {
+      caData = readFileSync(cluster.caFile).toString('base64');
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new KubeconfigError(`cannot read certificate-authority of cluster "${ctx.cluster}" (context "${contextName}"): ${why}`);
+    }
+  }
+  return { kc, contextName, cluster, caData, timeoutMs: opts.timeoutMs ?? 15_000 };
 }
 
 /** Client options adding a per-request abort timeout (client-node has none by default). */
@@ -113,6 +125,12 @@ export function describeRequestError(err: unknown, action: string, access: KubeA
     return new ApiRequestError(`cannot ${action} in ${where}: ${reason}`);
   }
   const raw = err instanceof Error ? err.message : String(err);
+  if (/certificate|self.signed|ssl|tls/i.test(raw) && !/abort/i.test(raw)) {
+    const why = (raw.split('\n')[0] ?? raw).replace(/^request to \S+ failed, reason: /, '');
+    return new ApiServerUnreachableError(
+      `cannot verify the API server certificate of ${where} to ${action}: ${why}; check certificate-authority in the kubeconfig and --context`,
+    );
+  }
   const reason = (err instanceof Error && err.name === 'AbortError') || /abort/i.test(raw) ? `no answer within ${access.timeoutMs / 1000}s` : raw.split('\n')[0] ?? raw;
   return new ApiServerUnreachableError(
     `cannot reach the API server of ${where} to ${action}: ${reason.replace(/^request to \S+ failed, reason: /, '')}; check that the cluster is running and --context/--kubeconfig point at it`,

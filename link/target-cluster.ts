@@ -1,7 +1,6 @@
 // Reading the TARGET cluster for `multicluster link`: its API server address and CA, a
 // credential for the remote-access ServiceAccount, Linkerd's trust and cluster domains, and
 // the gateway Service. The only write is creating the token Secret with --create-credentials.
-import { readFileSync } from 'node:fs';
 import type { V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
@@ -104,15 +103,8 @@ export async function readTargetCluster(access: KubeAccess, opts: TargetReadOpti
 function caFields(access: KubeAccess): { certificateAuthorityData?: string; insecureSkipTlsVerify?: boolean; tlsServerName?: string } {
   const c = access.cluster;
   const out: { certificateAuthorityData?: string; insecureSkipTlsVerify?: boolean; tlsServerName?: string } = {};
-  if (c.caData) out.certificateAuthorityData = c.caData;
-  else if (c.caFile) {
-    try {
-      out.certificateAuthorityData = readFileSync(c.caFile).toString('base64');
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new UsageError(`cannot read certificate-authority ${c.caFile} of context "${access.contextName}": ${why}`);
-    }
-  } else if (c.skipTLSVerify) out.insecureSkipTlsVerify = true;
+  if (access.caData) out.certificateAuthorityData = access.caData;
+  else if (c.skipTLSVerify) out.insecureSkipTlsVerify = true;
   if (c.tlsServerName) out.tlsServerName = c.tlsServerName;
   return out;
 }
