@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { devCommand } from '../e2e/harness/dev-command.ts';
 import { certsCommand } from '../identity/certs-command.ts';
 import { linkCommands } from '../link/commands.ts';
+import { mirrorCommand } from '../mirror/mirror-command.ts';
 
 export function commands(): Command[] {
-  return [devCommand(), certsCommand(), ...linkCommands()];
+  return [devCommand(), certsCommand(), ...linkCommands(), mirrorCommand()];
 }

@@ -1,0 +1,401 @@
+// The per-Link runtime: remote and local caches feed one keyed work queue, whose handlers
+// turn "what the remote cluster exports" into local mirrors. Follow a remote Service:
+// remote reflector → #onRemoteService → queue key → #handle → #reconcileService →
+// mirror-objects (desired state) → local-writer (ownership-checked write).
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Endpoints, type V1Namespace, type V1Service } from '@kubernetes/client-node';
+import { apiErrorMessage, isConflict } from '../kube/client.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import { Reflector, type ReflectorEvent } from '../kube/reflector.ts';
+import type { Link } from '../link/link-types.ts';
+import { errorMessage, type Logger } from '../log/logger.ts';
+import { Annotations, Labels } from '../names/linkerd.ts';
+import { PermanentError, RetryableError, MissingNamespaceError } from './errors.ts';
+import { assertNever, decodeKey, eventKey, type EventKey, type MirrorEvent } from './events.ts';
+import { resolveGateway } from './gateway-resolver.ts';
+import type { LinkStatusWriter } from './link-status.ts';
+import { LocalWriter } from './local-writer.ts';
+import type { MirrorMetrics } from './metrics.ts';
+import { desiredGatewayEndpoints, desiredMirrorService, desiredProbeEndpoints, mirrorName, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
+import type { GatewayHealth } from './probe-worker.ts';
+import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
+import { WorkQueue, type Outcome } from './work-queue.ts';
+
+export interface ClusterWatcherOptions {
+  link: Link;
+  /** Namespace of the Link and of the controller's own objects (probe Endpoints). */
+  namespace: string;
+  localKubeConfig: KubeConfig;
+  remoteKubeConfig: KubeConfig;
+  settings: MirrorSettings;
+  selectors: ExportSelectors;
+  gatewayAddresses: readonly string[];
+  probePort?: number;
+  enableNamespaceCreation: boolean;
+  workers: number;
+  fieldManager: string;
+  metrics: MirrorMetrics;
+  status: LinkStatusWriter;
+  events: EventRecorder;
+  log: Logger;
+  gatewayHealth: () => GatewayHealth;
+  /** Called with the gateway's current addresses after each repair, for the probe worker. */
+  onGatewayAddresses: (addresses: string[]) => void;
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** After this many retries a still-failing mirror is reported as Error in the Link status. */
+const REPORT_AFTER_ATTEMPTS = 3;
+
+export class ClusterWatcher {
+  readonly #o: ClusterWatcherOptions;
+  readonly #cluster: string;
+  readonly #writer: LocalWriter;
+  readonly #localCore: CoreV1Api;
+  readonly #remoteCore: CoreV1Api;
+  readonly #queue: WorkQueue<EventKey>;
+  readonly #remoteServices?: Reflector<V1Service>;
+  readonly #remoteSlices?: Reflector<V1EndpointSlice>;
+  /** remote `ns/svc` → names of its EndpointSlices, so readiness is O(slices of one Service). */
+  readonly #slicesByService = new Map<string, Set<string>>();
+  readonly #localServices: Reflector<V1Service>;
+  readonly #localEndpoints: Reflector<V1Endpoints>;
+  readonly #namespaces: Reflector<V1Namespace>;
+  readonly #hasGateway: boolean;
+  #gatewayAddresses: string[];
+  #stopped = false;
+
+  constructor(o: ClusterWatcherOptions) {
+    this.#o = o;
+    this.#cluster = o.settings.clusterName;
+    this.#writer = new LocalWriter(o.localKubeConfig, this.#cluster, o.fieldManager);
+    this.#localCore = o.localKubeConfig.makeApiClient(CoreV1Api);
+    this.#remoteCore = o.remoteKubeConfig.makeApiClient(CoreV1Api);
+    this.#hasGateway = o.gatewayAddresses.length > 0;
+    this.#gatewayAddresses = [...o.gatewayAddresses];
+    this.#queue = new WorkQueue<EventKey>({
+      workers: o.workers,
+      handle: (key) => this.#handle(decodeKey(key)),
+      onOutcome: (key, outcome, ms) => this.#onOutcome(key, outcome, ms),
+    });
+
+    const remoteSelector = serverSideSelector(o.selectors);
+    if (remoteSelector !== null) {
+      const labelSelector = remoteSelector ?? undefined;
+      const remoteDiscovery = o.remoteKubeConfig.makeApiClient(DiscoveryV1Api);
+      this.#remoteServices = new Reflector<V1Service>({
+        kubeConfig: o.remoteKubeConfig,
+        path: '/api/v1/services',
+        labelSelector,
+        list: (ls) => this.#remoteCore.listServiceForAllNamespaces({ labelSelector: ls }),
+        onEvent: (e) => this.#onRemoteService(e),
+      });
+      // The EndpointSlice controller copies the Service's labels onto its slices, so the
+      // same selector narrows the endpoints watch too.
+      this.#remoteSlices = new Reflector<V1EndpointSlice>({
+        kubeConfig: o.remoteKubeConfig,
+        path: '/apis/discovery.k8s.io/v1/endpointslices',
+        labelSelector,
+        list: (ls) => remoteDiscovery.listEndpointSliceForAllNamespaces({ labelSelector: ls }),
+        onEvent: (e) => this.#onRemoteSlice(e),
+      });
+    }
+    const ours = `${Labels.mirroredService}=true,${Labels.clusterName}=${this.#cluster}`;
+    this.#localServices = new Reflector<V1Service>({
+      kubeConfig: o.localKubeConfig,
+      path: '/api/v1/services',
+      labelSelector: ours,
+      list: (ls) => this.#localCore.listServiceForAllNamespaces({ labelSelector: ls }),
+      onEvent: (e) => this.#onLocalMirror(e),
+    });
+    this.#localEndpoints = new Reflector<V1Endpoints>({
+      kubeConfig: o.localKubeConfig,
+      path: '/api/v1/endpoints',
+      labelSelector: ours,
+      list: (ls) => this.#localCore.listEndpointsForAllNamespaces({ labelSelector: ls }),
+      onEvent: (e) => this.#onLocalMirror(e),
+    });
+    this.#namespaces = new Reflector<V1Namespace>({
+      kubeConfig: o.localKubeConfig,
+      path: '/api/v1/namespaces',
+      list: () => this.#localCore.listNamespace(),
+      onEvent: (e) => {
+        if (e.type === 'added') this.#enqueue({ kind: 'NamespaceCreated', namespace: e.object.metadata?.name ?? '' });
+      },
+    });
+  }
+
+  /** Starts the local caches first, so the first remote events find them filled. */
+  async start(): Promise<void> {
+    const local = [this.#localServices, this.#localEndpoints, this.#namespaces];
+    for (const r of local) r.start();
+    await Promise.all(local.map((r) => r.listed()));
+    if (this.#hasGateway) this.#enqueue({ kind: 'GatewayChanged' });
+    this.#remoteSlices?.start();
+    this.#remoteServices?.start();
+    if (!this.#remoteServices) this.#enqueue({ kind: 'OrphanSweep' });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.all([this.#remoteServices, this.#remoteSlices, this.#localServices, this.#localEndpoints, this.#namespaces].map((r) => r?.stop()));
+    await this.#queue.stop();
+  }
+
+  /** Liveness changed or the repair period elapsed. */
+  gatewayChanged(): void {
+    if (this.#hasGateway) this.#enqueue({ kind: 'GatewayChanged' });
+  }
+
+  /** Waits until nothing is queued or running (tests, and the finalizer). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  get remoteListed(): boolean {
+    return this.#remoteServices?.hasListed ?? true;
+  }
+
+  /** Deletes every mirror of this Link (the Link is being deleted). */
+  async deleteAllMirrors(): Promise<number> {
+    let n = 0;
+    for (const ep of [...this.#localEndpoints.list()]) {
+      if ((await this.#writer.deleteEndpoints(ep.metadata?.namespace ?? '', ep.metadata?.name ?? '', ep)) === 'deleted') n++;
+    }
+    for (const svc of [...this.#localServices.list()]) {
+      if ((await this.#writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svc)) === 'deleted') n++;
+    }
+    return n;
+  }
+
+  // === informer callbacks → domain events (the only place this translation happens) ===
+
+  #onRemoteService(e: ReflectorEvent<V1Service>): void {
+    const labels = { target_cluster_name: this.#cluster };
+    switch (e.type) {
+      case 'added':
+      case 'updated':
+      case 'deleted':
+        this.#enqueue({ kind: 'ServiceChanged', namespace: e.object.metadata?.namespace ?? '', name: e.object.metadata?.name ?? '' });
+        return;
+      case 'listed':
+        this.#o.metrics.remoteReachable.set(labels, 1);
+        this.#o.status.setLinkCondition('RemoteReachable', 'True', 'Listed', 'the remote API server answered a full list of Services');
+        this.#o.status.setLinkCondition('CredentialsValid', 'True', 'Accepted', 'the remote API server accepted the credentials');
+        this.#enqueue({ kind: 'OrphanSweep' });
+        return;
+      case 'error': {
+        this.#o.metrics.remoteReachable.set(labels, 0);
+        const denied = /HTTP 40[13]|Unauthorized|Forbidden/i.test(e.message);
+        if (denied) {
+          this.#o.status.setLinkCondition('CredentialsValid', 'False', 'Rejected', `the remote API server rejected the credentials: ${e.message}. Re-run \`multicluster link\` against the target cluster and apply its output`);
+        }
+        this.#o.status.setLinkCondition('RemoteReachable', 'False', denied ? 'Unauthorized' : 'Unreachable', `${e.message}; mirrors are kept until the remote cluster answers again`);
+        this.#o.log.warn('remote watch failed; keeping mirrors and retrying', { link: this.#o.link.metadata.name, cluster: this.#cluster, reason: e.message });
+        return;
+      }
+      default:
+        assertNever(e);
+    }
+  }
+
+  #onRemoteSlice(e: ReflectorEvent<V1EndpointSlice>): void {
+    if (e.type === 'listed' || e.type === 'error') return;
+    const ns = e.object.metadata?.namespace ?? '';
+    const svc = e.object.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!svc) return;
+    const key = `${ns}/${svc}`;
+    const name = e.object.metadata?.name ?? '';
+    let set = this.#slicesByService.get(key);
+    if (e.type === 'deleted') {
+      set?.delete(name);
+      if (set?.size === 0) this.#slicesByService.delete(key);
+    } else {
+      if (!set) this.#slicesByService.set(key, (set = new Set()));
+      set.add(name);
+    }
+    this.#enqueue({ kind: 'ServiceChanged', namespace: ns, name: svc });
+  }
+
+  /** Someone else changed or deleted one of our mirrors: converge it back. */
+  #onLocalMirror(e: ReflectorEvent<V1Service | V1Endpoints>): void {
+    if (e.type === 'listed' || e.type === 'error') {
+      this.#o.metrics.mirrors.set({ target_cluster_name: this.#cluster }, this.#localServices.list().length);
+      return;
+    }
+    const ref = remoteRefFromFqName(e.object.metadata?.annotations?.[Annotations.remoteSvcFqName]);
+    if (ref) this.#enqueue({ kind: 'ServiceChanged', ...ref });
+  }
+
+  #enqueue(e: MirrorEvent): void {
+    if (!this.#stopped) {
+      this.#queue.add(eventKey(e));
+      this.#o.metrics.queueDepth.set({ target_cluster_name: this.#cluster }, this.#queue.depth);
+    }
+  }
+
+  // === dispatch ===
+
+  async #handle(e: MirrorEvent): Promise<void> {
+    switch (e.kind) {
+      case 'ServiceChanged':
+        return this.#reconcileService(e.namespace, e.name);
+      case 'NamespaceCreated':
+        for (const svc of this.#remoteServices?.list(e.namespace) ?? []) {
+          this.#enqueue({ kind: 'ServiceChanged', namespace: e.namespace, name: svc.metadata?.name ?? '' });
+        }
+        return;
+      case 'GatewayChanged':
+        return this.#repairGateway();
+      case 'OrphanSweep':
+        return this.#sweepOrphans();
+      default:
+        return assertNever(e);
+    }
+  }
+
+  async #reconcileService(namespace: string, name: string): Promise<void> {
+    const remote = this.#remoteServices?.get(name, namespace);
+    const mode = remote ? exportModeOf(remote, this.#o.selectors, this.#hasGateway) : undefined;
+    const local = mirrorName({ namespace, name }, this.#o.settings);
+    const cachedSvc = this.#localServices.get(local, namespace);
+    const cachedEp = this.#localEndpoints.get(local, namespace);
+
+    if (!remote || !mode) {
+      // "Not in the cache" means "not exported" only once the remote side has been listed.
+      if (!this.remoteListed) return;
+      const epResult = cachedEp ? await this.#writer.deleteEndpoints(namespace, local, cachedEp) : 'absent';
+      const svcResult = cachedSvc ? await this.#writer.deleteService(namespace, local, cachedSvc) : 'absent';
+      if (svcResult === 'deleted' || epResult === 'deleted') {
+        this.#o.log.info('mirror removed', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: remote ? 'Unexported' : 'RemoteDeleted' });
+      }
+      this.#o.status.clearMirror({ namespace, name });
+      return;
+    }
+
+    await this.#ensureNamespace(namespace);
+    const svcResult = await this.#writer.ensureService(desiredMirrorService(remote, mode, this.#o.settings), cachedSvc);
+    let epResult: string = 'absent';
+    if (mode === 'gateway') {
+      epResult = await this.#writer.ensureEndpoints(desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings), cachedEp);
+    } else if (cachedEp) {
+      epResult = await this.#writer.deleteEndpoints(namespace, local, cachedEp);
+    }
+    if (svcResult !== 'unchanged' || (epResult !== 'unchanged' && epResult !== 'absent')) {
+      this.#o.log.info('mirror written', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: `${mode}: service ${svcResult}, endpoints ${epResult}` });
+    }
+    this.#o.status.setMirror({ namespace, name }, { namespace, name: local }, 'Mirrored', '');
+  }
+
+  async #ensureNamespace(namespace: string): Promise<void> {
+    if (this.#namespaces.get(namespace)) return;
+    if (!this.#o.enableNamespaceCreation) {
+      throw new MissingNamespaceError(`namespace ${namespace} does not exist in the local cluster: create it (the mirror appears at once) or run the controller with --enable-namespace-creation`);
+    }
+    try {
+      await this.#localCore.createNamespace({
+        body: { metadata: { name: namespace, labels: { [Labels.mirroredService]: 'true', [Labels.clusterName]: this.#cluster } } },
+        fieldManager: this.#o.fieldManager,
+      });
+    } catch (err) {
+      if (!isConflict(err)) throw new RetryableError(`create namespace ${namespace}: ${apiErrorMessage(err)}`, { cause: err });
+    }
+  }
+
+  #remoteReady(namespace: string, name: string): boolean {
+    for (const sliceName of this.#slicesByService.get(`${namespace}/${name}`) ?? []) {
+      const slice = this.#remoteSlices?.get(sliceName, namespace);
+      if (slice?.endpoints?.some((ep) => ep.conditions?.ready !== false)) return true;
+    }
+    return false;
+  }
+
+  #gatewayState(): GatewayState {
+    return { addresses: this.#gatewayAddresses, alive: this.#o.gatewayHealth() === 'alive' };
+  }
+
+  async #repairGateway(): Promise<void> {
+    const specAddresses = this.#o.gatewayAddresses;
+    const resolved = await resolveGateway(this.#remoteCore, this.#o.settings.gatewayIdentity, specAddresses);
+    if (resolved.addresses.length > 0 && resolved.addresses.join(',') !== this.#gatewayAddresses.join(',')) {
+      this.#o.log.info('gateway address changed', { link: this.#o.link.metadata.name, cluster: this.#cluster, from: this.#gatewayAddresses.join(','), to: resolved.addresses.join(','), reason: resolved.source });
+      this.#gatewayAddresses = resolved.addresses;
+    }
+    if (resolved.unresolved.length > 0) {
+      this.#o.log.warn('gateway hostnames did not resolve', { link: this.#o.link.metadata.name, cluster: this.#cluster, reason: resolved.unresolved.join(',') });
+    }
+    this.#o.onGatewayAddresses(this.#gatewayAddresses);
+    if (this.#o.probePort !== undefined) {
+      const probe = desiredProbeEndpoints(this.#o.link.metadata.name, this.#o.namespace, this.#gatewayAddresses, this.#o.probePort, this.#o.settings);
+      await this.#writer.ensureEndpoints(probe, undefined);
+    }
+    for (const svc of this.#remoteServices?.list() ?? []) {
+      if (exportModeOf(svc, this.#o.selectors, true) === 'gateway') {
+        this.#enqueue({ kind: 'ServiceChanged', namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' });
+      }
+    }
+    this.#o.metrics.endpointRepairs.inc({ target_cluster_name: this.#cluster });
+  }
+
+  async #sweepOrphans(): Promise<void> {
+    if (!this.remoteListed) return;
+    for (const svc of this.#localServices.list()) {
+      const ref = remoteRefFromFqName(svc.metadata?.annotations?.[Annotations.remoteSvcFqName]);
+      if (!ref) continue;
+      const remote = this.#remoteServices?.get(ref.name, ref.namespace);
+      if (!remote || !exportModeOf(remote, this.#o.selectors, this.#hasGateway)) {
+        this.#enqueue({ kind: 'ServiceChanged', ...ref });
+      }
+    }
+  }
+
+  #onOutcome(key: EventKey, outcome: Outcome, ms: number): void {
+    const labels = { target_cluster_name: this.#cluster };
+    this.#o.metrics.reconcileDuration.observe({ ...labels, outcome: outcome.kind }, ms / 1000);
+    this.#o.metrics.queueDepth.set(labels, this.#queue.depth);
+    this.#o.metrics.mirrors.set(labels, this.#localServices.list().length);
+    const e = decodeKey(key);
+    const fields = { link: this.#o.link.metadata.name, cluster: this.#cluster, object: key };
+    switch (outcome.kind) {
+      case 'done':
+        return;
+      case 'retry':
+        this.#o.metrics.errors.inc({ ...labels, reason: 'Retryable' });
+        this.#o.log.warn('reconcile failed; will retry', { ...fields, reason: outcome.error.message, attempt: outcome.attempt, delay_ms: Math.round(outcome.delayMs) });
+        if (outcome.attempt >= REPORT_AFTER_ATTEMPTS && e.kind === 'ServiceChanged') {
+          this.#o.status.setMirror(e, { namespace: e.namespace, name: mirrorName(e, this.#o.settings) }, 'Error', `still retrying (attempt ${outcome.attempt}): ${outcome.error.message}`);
+        }
+        return;
+      case 'failed':
+        this.#reportPermanent(e, outcome.error, fields);
+        return;
+      case 'crashed':
+        this.#o.metrics.errors.inc({ ...labels, reason: 'Bug' });
+        this.#o.log.error('reconcile crashed; will retry', { ...fields, reason: errorMessage(outcome.error) });
+        return;
+      default:
+        assertNever(outcome);
+    }
+  }
+
+  #reportPermanent(e: MirrorEvent, error: PermanentError, fields: Record<string, string>): void {
+    this.#o.metrics.errors.inc({ target_cluster_name: this.#cluster, reason: error.reason });
+    this.#o.log.warn('mirror skipped', { ...fields, reason: error.reason, error: error.message });
+    if (e.kind !== 'ServiceChanged') return;
+    this.#o.status.setMirror(e, { namespace: e.namespace, name: mirrorName(e, this.#o.settings) }, error.reason, error.message);
+    const link = this.#o.link.metadata;
+    void this.#o.events.record(
+      { apiVersion: this.#o.link.apiVersion, kind: 'Link', name: link.name, namespace: link.namespace ?? this.#o.namespace, uid: link.uid },
+      'Warning',
+      'ServiceMirroringSkipped',
+      `${e.namespace}/${e.name}: ${error.message}`,
+    );
+  }
+}
+
+/** `<svc>.<ns>.svc.<domain>` → the remote Service it names. */
+export function remoteRefFromFqName(fq: string | undefined): { namespace: string; name: string } | undefined {
+  if (!fq) return undefined;
+  const [name, namespace, svc] = fq.split('.');
+  if (!name || !namespace || svc !== 'svc') return undefined;
+  return { namespace, name };
+}

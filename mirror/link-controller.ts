@@ -1,0 +1,326 @@
+// Watches one Link and its credentials Secret and keeps a ClusterWatcher running for the
+// current pair of them. A spec change or a rotated Secret restarts the watcher in place
+// (mirrors stay); a bad Link or Secret is reported in the status and as an Event, and the
+// process keeps running. Deleting the Link removes its mirrors through a finalizer.
+import { createHash } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import { apiErrorMessage, isNotFound, loadKubeConfig, mergePatch } from '../kube/client.ts';
+import { EventRecorder } from '../kube/event-recorder.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../link/link-parse.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link, type LinkProbe } from '../link/link-types.ts';
+import { errorMessage, type Logger } from '../log/logger.ts';
+import { Defaults, Labels } from '../names/linkerd.ts';
+import { ClusterWatcher } from './cluster-watcher.ts';
+import { LinkStatusWriter } from './link-status.ts';
+import { LocalWriter } from './local-writer.ts';
+import type { MirrorMetrics } from './metrics.ts';
+import type { MirrorConfig } from './config.ts';
+import { ProbeWorker, type GatewayHealth } from './probe-worker.ts';
+
+export const MIRROR_FINALIZER = 'multicluster.linkerd.io/mirrors';
+
+/** Link-level problems that stop mirroring until the user fixes them. */
+export type LinkProblem =
+  | { kind: 'LinkMissing' }
+  | { kind: 'LinkInvalid'; message: string }
+  | { kind: 'SecretMissing'; secret: string }
+  | { kind: 'KubeconfigInvalid'; secret: string; message: string };
+
+export class LinkController {
+  readonly #kc: KubeConfig;
+  readonly #cfg: MirrorConfig;
+  readonly #metrics: MirrorMetrics;
+  readonly #log: Logger;
+  readonly #links: Reflector<KubernetesObject>;
+  readonly #secrets: Reflector<V1Secret>;
+  readonly #custom: CustomObjectsApi;
+  readonly #events: EventRecorder;
+  readonly #status: LinkStatusWriter;
+  #watcher?: ClusterWatcher;
+  #probe?: ProbeWorker;
+  #probeKey = '';
+  #fingerprint = '';
+  #syncing: Promise<void> = Promise.resolve();
+  #pending = false;
+  #stopped = false;
+  #repairTimer?: NodeJS.Timeout;
+  #problem?: LinkProblem;
+  #seeded = false;
+
+  constructor(kubeConfig: KubeConfig, cfg: MirrorConfig, metrics: MirrorMetrics, log: Logger) {
+    this.#kc = kubeConfig;
+    this.#cfg = cfg;
+    this.#metrics = metrics;
+    this.#log = log.with({ link: cfg.linkName });
+    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#events = new EventRecorder(kubeConfig, 'linkerd-service-mirror', this.#log);
+    this.#status = new LinkStatusWriter(kubeConfig, cfg.namespace, cfg.linkName, this.#log);
+    const byName = `metadata.name=${cfg.linkName}`;
+    this.#links = new Reflector<KubernetesObject>({
+      kubeConfig,
+      path: `/apis/${LINK_GROUP}/${LINK_STORAGE_VERSION}/namespaces/${cfg.namespace}/${LINK_PLURAL}`,
+      fieldSelector: byName,
+      list: async (_ls, fs) => {
+        // Custom objects come back as plain JSON; parseLink checks them before use.
+        const res = (await this.#custom.listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: cfg.namespace, plural: LINK_PLURAL, fieldSelector: fs })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+        return { apiVersion: 'v1', kind: 'List', items: res.items, metadata: res.metadata ?? {} };
+      },
+      onEvent: (e) => {
+        if (e.type !== 'error') this.#schedule();
+        else this.#log.warn('link watch failed; retrying', { reason: e.message });
+      },
+    });
+    this.#secrets = new Reflector<V1Secret>({
+      kubeConfig,
+      path: `/api/v1/namespaces/${cfg.namespace}/secrets`,
+      // Only the credentials Secret: its name comes from the Link, so watch by type and filter.
+      fieldSelector: `type=${'mirror.linkerd.io/remote-kubeconfig'}`,
+      list: (_ls, fs) => core.listNamespacedSecret({ namespace: cfg.namespace, fieldSelector: fs }),
+      onEvent: (e) => {
+        if (e.type !== 'error') this.#schedule();
+        else this.#log.warn('secret watch failed; retrying', { reason: e.message });
+      },
+    });
+  }
+
+  get problem(): LinkProblem | undefined {
+    return this.#problem;
+  }
+
+  get watcher(): ClusterWatcher | undefined {
+    return this.#watcher;
+  }
+
+  get gatewayHealth(): GatewayHealth {
+    return this.#probe?.health ?? 'unknown';
+  }
+
+  start(): void {
+    this.#links.start();
+    this.#secrets.start();
+    this.#repairTimer = setInterval(() => this.#watcher?.gatewayChanged(), this.#cfg.endpointRefreshPeriodMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#repairTimer) clearInterval(this.#repairTimer);
+    await Promise.all([this.#links.stop(), this.#secrets.stop()]);
+    await this.#syncing;
+    await this.#stopWatcher();
+    this.#probe?.stop();
+    this.#status.stop();
+    await this.#status.flush();
+  }
+
+  /** Serialises syncs; changes that arrive during one cause exactly one more. */
+  #schedule(): void {
+    if (this.#pending || this.#stopped) return;
+    this.#pending = true;
+    this.#syncing = this.#syncing.then(async () => {
+      this.#pending = false;
+      if (this.#stopped) return;
+      try {
+        await this.#sync();
+      } catch (err) {
+        this.#log.error('link sync failed; retrying', { reason: errorMessage(err) });
+        setTimeout(() => this.#schedule(), 2000);
+      }
+    });
+  }
+
+  async #sync(): Promise<void> {
+    if (!this.#links.hasListed || !this.#secrets.hasListed) return;
+    const raw = this.#links.get(this.#cfg.linkName, this.#cfg.namespace);
+    if (!raw) {
+      // Deleted (past its finalizer, or with --keep-mirrors-on-unlink): stop, keep mirrors.
+      await this.#setProblem({ kind: 'LinkMissing' });
+      await this.#stopWatcher();
+      return;
+    }
+    let link: Link;
+    try {
+      link = parseLink(raw);
+      if (link.spec.targetClusterName === 'federated') {
+        throw new InvalidLinkError(this.#cfg.linkName, ['spec.targetClusterName "federated" would make mirror names collide with federated Services (<svc>-federated); choose another cluster name']);
+      }
+      if (!link.spec.targetClusterName) throw new InvalidLinkError(this.#cfg.linkName, ['spec.targetClusterName is required']);
+    } catch (err) {
+      await this.#setProblem({ kind: 'LinkInvalid', message: errorMessage(err) }, { apiVersion: raw.apiVersion, metadata: { name: raw.metadata?.name, uid: raw.metadata?.uid } });
+      await this.#stopWatcher();
+      return;
+    }
+
+    if (link.metadata.deletionTimestamp) {
+      await this.#finalize(link);
+      return;
+    }
+    if (!this.#cfg.keepMirrorsOnUnlink && !(link.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) {
+      await this.#patchFinalizers(link, [...(link.metadata.finalizers ?? []), MIRROR_FINALIZER]);
+    }
+    if (!this.#seeded) {
+      this.#status.seed(link.status?.mirrorServices);
+      this.#seeded = true;
+    }
+
+    const secretName = link.spec.clusterCredentialsSecret ?? '';
+    const secret = this.#secrets.get(secretName, this.#cfg.namespace);
+    if (!secret) {
+      await this.#setProblem({ kind: 'SecretMissing', secret: secretName }, link);
+      await this.#stopWatcher();
+      return;
+    }
+    let remote: KubeConfig;
+    try {
+      const b64 = secret.data?.['kubeconfig'];
+      if (!b64) throw new Error('the Secret has no "kubeconfig" key');
+      remote = loadKubeConfig({ yaml: Buffer.from(b64, 'base64').toString('utf8') });
+      if (!remote.getCurrentCluster()) throw new Error('the kubeconfig has no current cluster');
+    } catch (err) {
+      await this.#setProblem({ kind: 'KubeconfigInvalid', secret: secretName, message: errorMessage(err) }, link);
+      await this.#stopWatcher();
+      return;
+    }
+
+    const fingerprint = createHash('sha256').update(JSON.stringify([link.spec, secret.metadata?.resourceVersion])).digest('hex');
+    if (fingerprint === this.#fingerprint && this.#watcher) return;
+    const restarting = this.#watcher !== undefined;
+    await this.#stopWatcher();
+    this.#problem = undefined;
+    this.#fingerprint = fingerprint;
+    await this.#startWatcher(link, remote);
+    this.#log.info(restarting ? 'link changed; watchers restarted, mirrors kept' : 'mirroring started', { cluster: link.spec.targetClusterName, reason: restarting ? 'SpecOrSecretChanged' : 'Started' });
+  }
+
+  async #startWatcher(link: Link, remote: KubeConfig): Promise<void> {
+    const cluster = link.spec.targetClusterName ?? '';
+    const gatewayAddresses = linkGatewayAddresses(link);
+    const probe = linkProbe(link);
+    const labels = { target_cluster_name: cluster };
+    this.#metrics.gatewayEnabled.set(labels, gatewayAddresses.length > 0 ? 1 : 0);
+    await this.#ensureProbe(cluster, gatewayAddresses, probe);
+    const watcher = new ClusterWatcher({
+      link,
+      namespace: this.#cfg.namespace,
+      localKubeConfig: this.#kc,
+      remoteKubeConfig: remote,
+      settings: {
+        clusterName: cluster,
+        clusterDomain: link.spec.targetClusterDomain || Defaults.clusterDomain,
+        gatewayIdentity: link.spec.gatewayIdentity ?? '',
+        gatewayPort: linkGatewayPort(link) ?? Defaults.gatewayPort,
+        excludedLabels: link.spec.excludedLabels ?? [],
+        excludedAnnotations: link.spec.excludedAnnotations ?? [],
+      },
+      selectors: { gateway: link.spec.selector, remoteDiscovery: link.spec.remoteDiscoverySelector },
+      gatewayAddresses,
+      probePort: probe?.port,
+      enableNamespaceCreation: this.#cfg.enableNamespaceCreation,
+      workers: this.#cfg.workers,
+      fieldManager: this.#cfg.fieldManager,
+      metrics: this.#metrics,
+      status: this.#status,
+      events: this.#events,
+      log: this.#log.with({ cluster }),
+      gatewayHealth: () => this.#probe?.health ?? 'unknown',
+      onGatewayAddresses: (addresses) => {
+        if (probe) this.#probe?.setTarget({ addresses, probe });
+      },
+    });
+    this.#watcher = watcher;
+    await watcher.start();
+  }
+
+  /** Keeps the probe worker (and its proven health) across watcher restarts unless its target changed. */
+  async #ensureProbe(cluster: string, addresses: string[], probe: LinkProbe | undefined): Promise<void> {
+    const key = JSON.stringify([cluster, addresses, probe]);
+    if (key === this.#probeKey) return;
+    this.#probe?.stop();
+    this.#probe = undefined;
+    this.#probeKey = key;
+    if (!probe || addresses.length === 0) return;
+    const worker = new ProbeWorker({ addresses, probe }, cluster, this.#metrics, this.#log.with({ cluster }), (health) => {
+      this.#status.setLinkCondition('GatewayAlive', health === 'alive' ? 'True' : 'False', health === 'alive' ? 'ProbeSucceeded' : 'ProbeFailed', `gateway ${health}`);
+      this.#watcher?.gatewayChanged();
+    });
+    this.#probe = worker;
+    // Prove the gateway before the first mirror is written, so Endpoints start out right.
+    await worker.probeOnce();
+    worker.start();
+  }
+
+  async #stopWatcher(): Promise<void> {
+    const w = this.#watcher;
+    this.#watcher = undefined;
+    this.#fingerprint = '';
+    await w?.stop();
+  }
+
+  async #finalize(link: Link): Promise<void> {
+    if (!(link.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return;
+    await this.#stopWatcher();
+    const cluster = link.spec.targetClusterName ?? '';
+    const removed = await deleteMirrorsOf(this.#kc, cluster, this.#cfg.fieldManager);
+    this.#log.info('link deleted; mirrors removed', { cluster, reason: 'Finalizer', removed });
+    this.#probe?.stop();
+    this.#probe = undefined;
+    this.#probeKey = '';
+    this.#metrics.forget(cluster);
+    await this.#patchFinalizers(link, (link.metadata.finalizers ?? []).filter((f) => f !== MIRROR_FINALIZER));
+  }
+
+  async #patchFinalizers(link: Link, finalizers: string[]): Promise<void> {
+    try {
+      await this.#custom.patchNamespacedCustomObject(
+        { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.#cfg.namespace, plural: LINK_PLURAL, name: link.metadata.name, body: { metadata: { finalizers, resourceVersion: link.metadata.resourceVersion } } },
+        mergePatch,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw new Error(`update finalizers of Link ${link.metadata.name}: ${apiErrorMessage(err)}`);
+    }
+  }
+
+  async #setProblem(problem: LinkProblem, link?: { apiVersion?: string; metadata?: { name?: string; uid?: string } }): Promise<void> {
+    const prev = JSON.stringify(this.#problem);
+    this.#problem = problem;
+    if (prev === JSON.stringify(problem) || problem.kind === 'LinkMissing') return;
+    const message = problemMessage(problem);
+    this.#log.warn('link not usable; mirroring paused, mirrors kept', { reason: problem.kind, error: message });
+    this.#status.setLinkCondition('CredentialsValid', 'False', problem.kind, message);
+    await this.#events.record(
+      { apiVersion: link?.apiVersion ?? `${LINK_GROUP}/${LINK_STORAGE_VERSION}`, kind: 'Link', name: this.#cfg.linkName, namespace: this.#cfg.namespace, uid: link?.metadata?.uid },
+      'Warning',
+      problem.kind,
+      message,
+    );
+  }
+}
+
+export function problemMessage(p: LinkProblem): string {
+  switch (p.kind) {
+    case 'LinkMissing':
+      return 'the Link does not exist';
+    case 'LinkInvalid':
+      return `${p.message}; fix the Link (re-run \`multicluster link\` and apply its output)`;
+    case 'SecretMissing':
+      return `credentials Secret ${p.secret} not found: apply the output of \`multicluster link\` (it contains the Secret)`;
+    case 'KubeconfigInvalid':
+      return `credentials Secret ${p.secret} holds no usable kubeconfig (${p.message}): re-run \`multicluster link\` and apply its output`;
+  }
+}
+
+/** Deletes every Service and Endpoints carrying the mirror labels of `cluster` (and nothing else). */
+export async function deleteMirrorsOf(kc: KubeConfig, cluster: string, fieldManager: string): Promise<number> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const writer = new LocalWriter(kc, cluster, fieldManager);
+  const selector = `${Labels.mirroredService}=true,${Labels.clusterName}=${cluster}`;
+  let n = 0;
+  for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: selector })).items) {
+    if ((await writer.deleteEndpoints(ep.metadata?.namespace ?? '', ep.metadata?.name ?? '', ep)) === 'deleted') n++;
+  }
+  for (const svc of (await core.listServiceForAllNamespaces({ labelSelector: selector })).items) {
+    if ((await writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svc)) === 'deleted') n++;
+  }
+  return n;
+}

@@ -1,0 +1,137 @@
+// The Link's status, written in batches: handlers record outcomes in memory and one merge
+// patch per flush carries them all (upstream does a GET plus a PATCH per event). A
+// condition's lastTransitionTime moves only when its status or reason actually changes.
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { apiErrorMessage, isNotFound, mergePatch } from '../kube/client.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type ConditionStatus, type LinkCondition, type ServiceStatus } from '../link/link-types.ts';
+import type { Logger } from '../log/logger.ts';
+import { Defaults } from '../names/linkerd.ts';
+
+export type MirrorReason = 'Mirrored' | 'InvalidService' | 'Error' | 'MissingNamespace' | 'NameCollision';
+
+/** Link-wide conditions (ours; upstream has none): credentials and remote reachability. */
+export type LinkConditionType = 'CredentialsValid' | 'RemoteReachable' | 'GatewayAlive';
+
+export interface LinkLevelCondition {
+  type: LinkConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export class LinkStatusWriter {
+  readonly #api: CustomObjectsApi;
+  readonly #mirrors = new Map<string, ServiceStatus>();
+  readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
+  #dirty = false;
+  #timer?: NodeJS.Timeout;
+  #flushing?: Promise<void>;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly namespace: string,
+    readonly linkName: string,
+    private readonly log: Logger,
+    private readonly flushIntervalMs = 250,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Seeds from the Link's current status so existing transition times survive a restart. */
+  seed(existing: ServiceStatus[] | undefined): void {
+    for (const s of existing ?? []) this.#mirrors.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, s);
+  }
+
+  setMirror(remote: { namespace: string; name: string }, local: { namespace: string; name: string } | undefined, reason: MirrorReason, message: string): void {
+    const key = `${remote.namespace}/${remote.name}`;
+    const status: ConditionStatus = reason === 'Mirrored' ? 'True' : 'False';
+    const prev = this.#mirrors.get(key)?.conditions?.find((c) => c.type === 'Mirrored');
+    const changed = !prev || prev.status !== status || prev.reason !== reason;
+    if (!changed && prev.message === message) return;
+    const condition: LinkCondition = {
+      type: 'Mirrored',
+      status,
+      reason,
+      message,
+      lastTransitionTime: changed ? this.#timestamp() : prev.lastTransitionTime,
+    };
+    if (local) condition.localRef = { group: '', kind: 'Service', namespace: local.namespace, name: local.name };
+    this.#mirrors.set(key, {
+      controllerName: Defaults.controllerName,
+      remoteRef: { group: '', kind: 'Service', namespace: remote.namespace, name: remote.name },
+      conditions: [condition],
+    });
+    this.#markDirty();
+  }
+
+  /** Drops a remote Service from the status (it is no longer exported). */
+  clearMirror(remote: { namespace: string; name: string }): void {
+    if (this.#mirrors.delete(`${remote.namespace}/${remote.name}`)) this.#markDirty();
+  }
+
+  mirrorCondition(remote: { namespace: string; name: string }): LinkCondition | undefined {
+    return this.#mirrors.get(`${remote.namespace}/${remote.name}`)?.conditions?.[0];
+  }
+
+  setLinkCondition(type: LinkConditionType, status: ConditionStatus, reason: string, message: string): void {
+    const prev = this.#linkConditions.get(type);
+    if (prev && prev.status === status && prev.reason === reason && prev.message === message) return;
+    const changed = !prev || prev.status !== status || prev.reason !== reason;
+    this.#linkConditions.set(type, { type, status, reason, message, lastTransitionTime: changed ? this.#timestamp() : prev.lastTransitionTime });
+    this.#markDirty();
+  }
+
+  linkCondition(type: LinkConditionType): LinkLevelCondition | undefined {
+    return this.#linkConditions.get(type);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#flushing) await this.#flushing;
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const mirrorServices = [...this.#mirrors.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+    const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
+    this.#flushing = this.#api
+      .patchNamespacedCustomObjectStatus(
+        { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, conditions } } },
+        mergePatch,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!isNotFound(err)) {
+            this.#dirty = true;
+            this.log.warn('link status write failed; will retry', { link: this.linkName, reason: apiErrorMessage(err) });
+            this.#schedule(2000);
+          }
+        },
+      )
+      .finally(() => (this.#flushing = undefined));
+    await this.#flushing;
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #markDirty(): void {
+    this.#dirty = true;
+    this.#schedule(this.flushIntervalMs);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush();
+    }, ms);
+  }
+
+  #timestamp(): string {
+    // metav1.Time has second precision; a sub-second value would be truncated on read-back.
+    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+}

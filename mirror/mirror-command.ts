@@ -1,0 +1,126 @@
+// `multicluster mirror`: the service-mirror controller process for one Link. Flags are
+// parsed once into a frozen MirrorConfig; only the Lease holder runs the Link controller.
+import { hostname } from 'node:os';
+import { Command, Option } from 'commander';
+import { parseGoDuration } from '../link/duration.ts';
+import { UsageError } from '../cli/usage-error.ts';
+import { parseListenAddr, startAdminServer } from '../admin/admin-server.ts';
+import { loadKubeConfig } from '../kube/client.ts';
+import { LeaderElector } from '../kube/lease.ts';
+import { createLogger, parseLogLevel } from '../log/logger.ts';
+import { Defaults, ObjectNames } from '../names/linkerd.ts';
+import type { MirrorConfig } from './config.ts';
+import { LinkController } from './link-controller.ts';
+import { MirrorMetrics } from './metrics.ts';
+import { isDns1123Label } from './naming.ts';
+
+interface MirrorFlags {
+  link?: string;
+  namespace: string;
+  kubeconfig?: string;
+  context?: string;
+  enableNamespaceCreation: boolean;
+  enableHeadlessServices: boolean;
+  keepMirrorsOnUnlink: boolean;
+  endpointRefreshPeriod: string;
+  workers: string;
+  metricsAddr: string;
+  identity?: string;
+  leaseDuration: string;
+  leaseRenew: string;
+  leaseRetry: string;
+  logLevel: string;
+}
+
+function duration(flag: string, text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`invalid --${flag} "${text}": use a positive Go duration such as 30s or 1m`);
+  return ms;
+}
+
+export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): MirrorConfig {
+  const linkName = flags.link ?? positionalLink;
+  if (!linkName) throw new UsageError('missing the Link name: pass --link <name> (the name of the Link object in --namespace)');
+  if (!isDns1123Label(linkName)) throw new UsageError(`invalid Link name "${linkName}": it must be a DNS-1123 label (lowercase letters, digits, '-')`);
+  const workers = Number(flags.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`invalid --workers "${flags.workers}": use a whole number from 1 to 64`);
+  let metricsAddr: { host: string; port: number };
+  try {
+    metricsAddr = parseListenAddr(flags.metricsAddr);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const identity = flags.identity ?? process.env['HOSTNAME'] ?? hostname();
+  return Object.freeze({
+    linkName,
+    namespace: flags.namespace,
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    enableNamespaceCreation: flags.enableNamespaceCreation,
+    enableHeadlessServices: flags.enableHeadlessServices,
+    keepMirrorsOnUnlink: flags.keepMirrorsOnUnlink,
+    endpointRefreshPeriodMs: duration('endpoint-refresh-period', flags.endpointRefreshPeriod),
+    workers,
+    metricsAddr,
+    identity,
+    fieldManager: `service-mirror-${linkName}`,
+    lease: Object.freeze({
+      durationMs: duration('lease-duration', flags.leaseDuration),
+      renewMs: duration('lease-renew', flags.leaseRenew),
+      retryMs: duration('lease-retry', flags.leaseRetry),
+    }),
+  });
+}
+
+export function mirrorCommand(): Command {
+  return new Command('mirror')
+    .description('run the service-mirror controller for one Link (mirrors exported remote Services as <svc>-<cluster>)')
+    .argument('[link]', 'Link name (same as --link; upstream passes it positionally)')
+    .option('--link <name>', 'name of the Link to serve')
+    .option('--namespace <ns>', 'namespace of the Link and its credentials Secret', Defaults.namespace)
+    .option('--kubeconfig <path>', 'kubeconfig of the local cluster (default: in-cluster or $KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context of the local cluster')
+    .option('--enable-namespace-creation', 'create missing local namespaces instead of reporting MissingNamespace', false)
+    .option('--enable-headless-services', 'mirror headless Services per pod hostname (not supported yet: mirrored as ClusterIP)', false)
+    .option('--keep-mirrors-on-unlink', 'leave mirrors in place when the Link is deleted (no finalizer)', false)
+    .option('--endpoint-refresh-period <duration>', 'how often to re-resolve the gateway and repair gateway Endpoints', '1m')
+    .option('--workers <n>', 'reconcile workers (one object is never reconciled by two at once)', '4')
+    .option('--metrics-addr <addr>', 'admin server address (/metrics, /ready, /live)', ':9999')
+    .option('--identity <id>', 'leader-election identity (default: $HOSTNAME)')
+    .option('--lease-duration <d>', 'leader lease duration', '30s')
+    .option('--lease-renew <d>', 'leader lease renew period', '10s')
+    .option('--lease-retry <d>', 'retry period for standbys', '2s')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .action(async (positional: string | undefined, flags: MirrorFlags) => {
+      const cfg = parseMirrorConfig(flags, positional);
+      const log = createLogger({ level: parseLogLevel(flags.logLevel) }).with({ component: 'service-mirror', link: cfg.linkName });
+      const kc = loadKubeConfig({ kubeconfig: cfg.kubeconfig, context: cfg.context });
+      const metrics = new MirrorMetrics({ processMetrics: true });
+      let controller: LinkController | undefined;
+      const elector = new LeaderElector(
+        { kubeConfig: kc, namespace: cfg.namespace, name: ObjectNames.lease(cfg.linkName), identity: cfg.identity, leaseMs: cfg.lease.durationMs, renewMs: cfg.lease.renewMs, retryMs: cfg.lease.retryMs, log },
+        {
+          onStartedLeading: () => {
+            controller = new LinkController(kc, cfg, metrics, log);
+            controller.start();
+          },
+          onStoppedLeading: () => {
+            const c = controller;
+            controller = undefined;
+            void c?.stop();
+          },
+        },
+      );
+      const admin = await startAdminServer({ ...cfg.metricsAddr, registry: metrics.registry, ready: () => true });
+      elector.start();
+      log.info('service mirror started', { identity: cfg.identity, reason: 'waiting for the lease' });
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      log.info('shutting down');
+      await elector.stop();
+      await controller?.stop();
+      admin.close();
+    });
+}
