@@ -1,0 +1,202 @@
+// The service-mirror controller against two real clusters: each behaviour of issue #4 is a
+// test that fails when the mirrored objects differ from upstream's shapes.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CoreV1Api, V1Endpoints, V1Service } from '@kubernetes/client-node';
+import { isNotFound } from '../kube/client.ts';
+import { waitFor } from './harness/managed-process.ts';
+import { linkedPair, MC_NS, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';
+import { workloadCommand } from './workloads/launch.ts';
+
+const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
+let env: LinkedPair;
+let mirror: MirrorProcess;
+let gatewayIp: string;
+
+async function tryRead<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+const readSvc = (core: CoreV1Api, namespace: string, name: string) => tryRead(() => core.readNamespacedService({ name, namespace }));
+const readEp = (core: CoreV1Api, namespace: string, name: string) => tryRead(() => core.readNamespacedEndpoints({ name, namespace }));
+
+async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
+  if (!(await tryRead(() => core.readNamespace({ name })))) await core.createNamespace({ body: { metadata: { name } } });
+}
+
+async function exportService(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): Promise<V1Service> {
+  await ensureNamespace(env.core2, namespace);
+  return env.core2.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name, labels, annotations },
+      spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080, appProtocol: 'http' }, { name: 'grpc', port: 9090, protocol: 'TCP' }] },
+    },
+  });
+}
+
+async function startBackend(namespace: string, app: string, podName = `${app}-0`) {
+  return env.pair.cluster2.pods.start({
+    namespace, name: podName, labels: { app },
+    command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: 'cluster2' },
+    ports: [{ name: 'http', containerPort: 8080 }], readinessPort: 8080,
+  });
+}
+
+function waitMirror(namespace: string, name: string, pred: (s: V1Service) => boolean = () => true): Promise<V1Service> {
+  return waitFor(`mirror Service ${namespace}/${name}`, async () => {
+    const s = await readSvc(env.core1, namespace, name);
+    return s && pred(s) ? s : undefined;
+  }, WAIT);
+}
+
+function waitEndpoints(namespace: string, name: string, pred: (e: V1Endpoints) => boolean): Promise<V1Endpoints> {
+  return waitFor(`mirror Endpoints ${namespace}/${name}`, async () => {
+    const e = await readEp(env.core1, namespace, name);
+    return e && pred(e) ? e : undefined;
+  }, WAIT);
+}
+
+function waitGone(namespace: string, name: string): Promise<true> {
+  return waitFor(`${namespace}/${name} to be deleted`, async () => ((await readSvc(env.core1, namespace, name)) ? undefined : true), WAIT);
+}
+
+const readyIps = (e: V1Endpoints) => (e.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
+const notReadyIps = (e: V1Endpoints) => (e.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip));
+
+describe('service mirror', { concurrency: false }, () => {
+  before(async () => {
+    env = await linkedPair({ linkArgs: ['--excluded-labels', 'evil.linkerd/*,evil', '--excluded-annotations', 'evil.linkerd/*,evil'] });
+    gatewayIp = env.gateway.ip;
+    await ensureNamespace(env.core1, 'web');
+    mirror = await env.startMirror();
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  test('gateway mode: <svc>-cluster2 with upstream labels, annotations, ports and gateway Endpoints', async () => {
+    const remote = await exportService('web', 'web-svc', { 'mirror.linkerd.io/exported': 'true', app: 'web', 'evil.linkerd/x': 'no', evil: 'no', 'evil.linkerdx/keep': 'yes' }, {
+      note: 'copied', 'evil.linkerd/y': 'no', 'config.linkerd.io/opaque-ports': '9090', 'service.kubernetes.io/topology-mode': 'auto',
+    });
+    const pod = await startBackend('web', 'web-svc');
+    const svc = await waitMirror('web', 'web-svc-cluster2');
+    assert.deepEqual(svc.metadata?.labels, {
+      app: 'web', 'evil.linkerdx/keep': 'yes', 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'cluster2',
+    });
+    const ann = svc.metadata?.annotations ?? {};
+    assert.equal(ann['note'], 'copied');
+    assert.equal(ann['config.linkerd.io/opaque-ports'], '9090');
+    assert.equal(ann['evil.linkerd/y'], undefined, 'excluded annotation not copied');
+    assert.equal(ann['service.kubernetes.io/topology-mode'], undefined, 'topology annotation never copied');
+    assert.equal(ann['mirror.linkerd.io/remote-svc-fq-name'], 'web-svc.web.svc.cluster.local');
+    assert.ok(ann['mirror.linkerd.io/remote-resource-version'], 'remote resource version recorded');
+    assert.equal(svc.spec?.type, 'ClusterIP');
+    assert.equal(svc.spec?.selector, undefined, 'selectorless');
+    assert.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol, p.appProtocol]), [['http', 80, 'TCP', 'http'], ['grpc', 9090, 'TCP', undefined]]);
+
+    const ep = await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).length > 0);
+    assert.deepEqual(readyIps(ep), [gatewayIp], 'Endpoints point at the gateway, not the remote pod');
+    assert.notEqual(readyIps(ep)[0], pod.ip);
+    assert.deepEqual(ep.subsets?.[0]?.ports?.map((p) => [p.name, p.port]).sort(), [['grpc', 4143], ['http', 4143]]);
+    assert.equal(ep.metadata?.annotations?.['mirror.linkerd.io/remote-gateway-identity'], 'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local');
+    assert.equal(ep.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'web-svc.web.svc.cluster.local');
+    assert.equal(ep.metadata?.labels?.['mirror.linkerd.io/cluster-name'], 'cluster2');
+    assert.equal(remote.metadata?.name, 'web-svc');
+  });
+
+  test('a remote Service with no ready endpoints gets Endpoints with no subsets', async () => {
+    await exportService('web', 'idle', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'idle-cluster2');
+    const ep = await waitEndpoints('web', 'idle-cluster2', () => true);
+    assert.deepEqual(ep.subsets ?? [], []);
+    await startBackend('web', 'idle');
+    await waitEndpoints('web', 'idle-cluster2', (e) => readyIps(e).includes(gatewayIp));
+  });
+
+  test('remote-discovery mode: remote-discovery labels and no Endpoints; switching modes converts the mirror', async () => {
+    await exportService('web', 'p2p', { 'mirror.linkerd.io/exported': 'remote-discovery' });
+    const svc = await waitMirror('web', 'p2p-cluster2');
+    assert.equal(svc.metadata?.labels?.['multicluster.linkerd.io/remote-discovery'], 'cluster2');
+    assert.equal(svc.metadata?.labels?.['multicluster.linkerd.io/remote-service'], 'p2p');
+    assert.equal(await readEp(env.core1, 'web', 'p2p-cluster2'), undefined, 'no Endpoints in remote-discovery mode');
+
+    await env.core2.patchNamespacedService({ name: 'p2p', namespace: 'web', body: [{ op: 'replace', path: '/metadata/labels/mirror.linkerd.io~1exported', value: 'true' }] });
+    await waitMirror('web', 'p2p-cluster2', (s) => s.metadata?.labels?.['multicluster.linkerd.io/remote-discovery'] === undefined);
+    await waitEndpoints('web', 'p2p-cluster2', () => true);
+  });
+
+  test('unexporting or deleting the remote Service deletes the mirror', async () => {
+    await exportService('web', 'gone1', { 'mirror.linkerd.io/exported': 'true' });
+    await exportService('web', 'gone2', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'gone1-cluster2');
+    await waitMirror('web', 'gone2-cluster2');
+    await env.core2.patchNamespacedService({ name: 'gone1', namespace: 'web', body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1exported' }] });
+    await env.core2.deleteNamespacedService({ name: 'gone2', namespace: 'web' });
+    await waitGone('web', 'gone1-cluster2');
+    await waitGone('web', 'gone2-cluster2');
+    assert.equal(await readEp(env.core1, 'web', 'gone1-cluster2'), undefined);
+  });
+
+  test('a local Service with the mirror name is never touched; the collision is reported', async () => {
+    const mine = await env.core1.createNamespacedService({ namespace: 'web', body: { metadata: { name: 'taken-cluster2', labels: { owner: 'me' } }, spec: { ports: [{ port: 1234 }] } } });
+    await exportService('web', 'taken', { 'mirror.linkerd.io/exported': 'true' });
+    const condition = await waitFor('NameCollision in the Link status', async () => {
+      const link = (await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as { status?: { mirrorServices?: Array<{ remoteRef: { name: string }; conditions?: Array<{ reason: string; status: string; message: string }> }> } };
+      return link.status?.mirrorServices?.find((m) => m.remoteRef.name === 'taken')?.conditions?.find((c) => c.reason === 'NameCollision');
+    }, WAIT);
+    assert.equal(condition.status, 'False');
+    assert.match(condition.message, /taken-cluster2 already exists and is not a mirror/);
+    const after = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
+    assert.equal(after.metadata?.resourceVersion, mine.metadata?.resourceVersion, 'user Service unmodified');
+    assert.equal(await readEp(env.core1, 'web', 'taken-cluster2'), undefined, 'no Endpoints written for it');
+    const events = await waitFor('ServiceMirroringSkipped event', async () => {
+      const list = await env.core1.listNamespacedEvent({ namespace: MC_NS });
+      return list.items.find((e) => e.reason === 'ServiceMirroringSkipped' && e.message?.includes('web/taken'));
+    }, WAIT);
+    assert.equal(events.involvedObject.kind, 'Link');
+  });
+
+  test('a mirror name over 63 characters is shortened deterministically and keeps the full name', async () => {
+    const long = 'a-very-long-service-name-that-with-the-cluster-suffix-exceeds';
+    await exportService('web', long, { 'mirror.linkerd.io/exported': 'true' });
+    const svc = await waitFor('shortened mirror', async () => {
+      const list = await env.core1.listNamespacedService({ namespace: 'web', labelSelector: 'mirror.linkerd.io/cluster-name=cluster2' });
+      return list.items.find((s) => s.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'] === `${long}.web.svc.cluster.local`);
+    }, WAIT);
+    const name = svc.metadata?.name ?? '';
+    assert.ok(name.length <= 63, name);
+    assert.ok(name.endsWith('-cluster2'), name);
+    assert.equal(svc.metadata?.annotations?.['multicluster.linkerd.io/full-mirror-name'], `${long}-cluster2`);
+    await waitEndpoints('web', name, () => true);
+  });
+
+  test('a missing local namespace is reported, and the mirror appears once it is created', async () => {
+    await exportService('later', 'svc', { 'mirror.linkerd.io/exported': 'true' });
+    await waitFor('MissingNamespace in the Link status', async () => {
+      const link = (await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as { status?: { mirrorServices?: Array<{ remoteRef: { name: string; namespace: string }; conditions?: Array<{ reason: string }> }> } };
+      return link.status?.mirrorServices?.find((m) => m.remoteRef.namespace === 'later')?.conditions?.find((c) => c.reason === 'MissingNamespace');
+    }, WAIT);
+    await env.core1.createNamespace({ body: { metadata: { name: 'later' } } });
+    await waitMirror('later', 'svc-cluster2');
+  });
+
+  test('gateway down moves addresses to notReadyAddresses; back up restores them', async () => {
+    await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).includes(gatewayIp));
+    await env.gateway.kill();
+    await waitEndpoints('web', 'web-svc-cluster2', (e) => notReadyIps(e).includes(gatewayIp) && readyIps(e).length === 0);
+    assert.match(await mirror.metrics(), /gateway_alive\{target_cluster_name="cluster2"\} 0/);
+    await env.gateway.restart();
+    await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).includes(gatewayIp));
+    const metrics = await mirror.metrics();
+    assert.match(metrics, /gateway_alive\{target_cluster_name="cluster2"\} 1/);
+    assert.match(metrics, /gateway_probes\{target_cluster_name="cluster2",probe_successful="true"\} [1-9]/);
+    assert.match(metrics, /gateway_probe_latency_ms_bucket\{le="\+Inf",target_cluster_name="cluster2"\} [1-9]/);
+    assert.match(metrics, /service_mirror_endpoint_repairs\{target_cluster_name="cluster2"\} [1-9]/);
+  });
+});
