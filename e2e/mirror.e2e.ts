@@ -2,13 +2,16 @@
 // test that fails when the mirrored objects differ from upstream's shapes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreV1Api, V1Endpoints, V1Service } from '@kubernetes/client-node';
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/client.ts';
 import { waitFor } from './harness/managed-process.ts';
-import { linkedPair, MC_NS, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';
+import { cli } from './fixtures/cli.ts';
+import { apply } from './fixtures/kubectl.ts';
+import { linkedPair, MC_NS, startGatewayPod, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';
 import { workloadCommand } from './workloads/launch.ts';
 
 const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 let env: LinkedPair;
 let mirror: MirrorProcess;
 let gatewayIp: string;
@@ -64,6 +67,30 @@ function waitEndpoints(namespace: string, name: string, pred: (e: V1Endpoints) =
 
 function waitGone(namespace: string, name: string): Promise<true> {
   return waitFor(`${namespace}/${name} to be deleted`, async () => ((await readSvc(env.core1, namespace, name)) ? undefined : true), WAIT);
+}
+
+interface LinkStatusView {
+  metadata: { uid: string; finalizers?: string[] };
+  status?: {
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+    mirrorServices?: Array<{ remoteRef: { name: string; namespace: string }; conditions?: Array<{ reason: string; status: string; message: string; lastTransitionTime: string }> }>;
+  };
+}
+
+async function readLink(): Promise<LinkStatusView | undefined> {
+  return tryRead(async () => (await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as LinkStatusView);
+}
+
+function waitLinkCondition(type: string, status: string, reason?: string) {
+  return waitFor(`Link condition ${type}=${status}${reason ? ` (${reason})` : ''}`, async () => {
+    const c = (await readLink())?.status?.conditions?.find((x) => x.type === type);
+    return c && c.status === status && (!reason || c.reason === reason) ? c : undefined;
+  }, WAIT);
+}
+
+async function mirrorUids(): Promise<Map<string, string>> {
+  const list = await env.core1.listServiceForAllNamespaces({ labelSelector: 'mirror.linkerd.io/cluster-name=cluster2,mirror.linkerd.io/mirrored-service=true' });
+  return new Map(list.items.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid ?? '']));
 }
 
 const readyIps = (e: V1Endpoints) => (e.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
@@ -198,5 +225,115 @@ describe('service mirror', { concurrency: false }, () => {
     assert.match(metrics, /gateway_probes\{target_cluster_name="cluster2",probe_successful="true"\} [1-9]/);
     assert.match(metrics, /gateway_probe_latency_ms_bucket\{le="\+Inf",target_cluster_name="cluster2"\} [1-9]/);
     assert.match(metrics, /service_mirror_endpoint_repairs\{target_cluster_name="cluster2"\} [1-9]/);
+  });
+  test('a Link spec change restarts the watchers without deleting any mirror', async () => {
+    const before = await mirrorUids();
+    assert.ok(before.size >= 3);
+    await env.custom1.patchNamespacedCustomObject(
+      { group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2', body: [{ op: 'add', path: '/spec/excludedLabels/-', value: 'app' }] },
+      jsonPatch,
+    );
+    await waitMirror('web', 'web-svc-cluster2', (s) => s.metadata?.labels?.['app'] === undefined);
+    const afterChange = await mirrorUids();
+    for (const [key, uid] of before) assert.equal(afterChange.get(key), uid, `${key} kept (same uid)`);
+    assert.match(await mirror.proc.lastLog(400), /link changed; watchers restarted, mirrors kept/);
+  });
+
+  test('killing and restarting cluster2 kube-apiserver loses no mirror, and mirroring resumes', async () => {
+    const before = await mirrorUids();
+    await env.pair.cluster2.controlPlane.killApiServer();
+    await waitLinkCondition('RemoteReachable', 'False');
+    const during = await mirrorUids();
+    assert.deepEqual([...during.entries()].sort(), [...before.entries()].sort(), 'no mirror deleted or recreated while the remote is down');
+    await env.pair.cluster2.controlPlane.startApiServer();
+    await exportService('web', 'after-outage', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'after-outage-cluster2');
+    await waitLinkCondition('RemoteReachable', 'True');
+    const after = await mirrorUids();
+    for (const [key, uid] of before) assert.equal(after.get(key), uid, `${key} survived the outage`);
+  });
+
+  test('a rotated credentials Secret is applied without a restart', async () => {
+    const pid = mirror.proc.pid;
+    const newLink = await cli(['link', '--kubeconfig', env.pair.kubeconfigPath, '--context', env.pair.cluster2.context, '--cluster-name', 'cluster2', '--trust-domain', 'cluster.local', '--cluster-domain', 'cluster.local', '--controller=false', '--excluded-labels', 'evil.linkerd/*,evil,app', '--excluded-annotations', 'evil.linkerd/*,evil']);
+    const secretBefore = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
+    await apply(env.pair, env.pair.cluster1, newLink);
+    const secretAfter = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
+    assert.notEqual(secretAfter.data?.['kubeconfig'], secretBefore.data?.['kubeconfig'], 'a new token was issued');
+    await waitFor('controller to restart its watchers for the new Secret', async () => ((await mirror.proc.lastLog(400)).split('link changed; watchers restarted').length > 2 ? true : undefined), WAIT);
+    await exportService('web', 'after-rotation', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'after-rotation-cluster2');
+    assert.equal(mirror.proc.pid, pid);
+    assert.ok(mirror.proc.running, 'same process, still running');
+  });
+
+  test('two replicas: only the Lease holder writes, and the standby takes over when it goes', async () => {
+    const coordination = env.pair.cluster1.kubeConfig.makeApiClient(CoordinationV1Api);
+    const standby = await env.startMirror('mirror-b');
+    const lease = await coordination.readNamespacedLease({ name: 'service-mirror-write-cluster2', namespace: MC_NS });
+    assert.equal(lease.spec?.holderIdentity, 'mirror-a');
+    await exportService('web', 'while-two', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'while-two-cluster2');
+    const standbyLog = await standby.proc.lastLog(400);
+    assert.doesNotMatch(standbyLog, /became leader|mirror written|mirror removed/, 'the standby wrote nothing');
+    await mirror.stop();
+    await waitFor('standby to take the lease', async () => {
+      const l = await coordination.readNamespacedLease({ name: 'service-mirror-write-cluster2', namespace: MC_NS });
+      return l.spec?.holderIdentity === 'mirror-b' ? true : undefined;
+    }, WAIT);
+    mirror = standby;
+    await exportService('web', 'after-failover', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'after-failover-cluster2');
+  });
+
+  test('mirrors whose remote Service went away while the controller was down are removed at start', async () => {
+    await exportService('web', 'orphan', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'orphan-cluster2');
+    await mirror.stop();
+    await env.core2.deleteNamespacedService({ name: 'orphan', namespace: 'web' });
+    mirror = await env.startMirror('mirror-c');
+    await waitGone('web', 'orphan-cluster2');
+    assert.ok(await readSvc(env.core1, 'web', 'web-svc-cluster2'), 'live mirrors are kept');
+  });
+
+  test('a changed gateway LoadBalancer address reaches the mirrors on the next repair (upstream #10635)', async () => {
+    const oldIp = env.gateway.ip;
+    await env.gateway.delete();
+    env.gateway = await startGatewayPod(env.pair, 'linkerd-gateway-1');
+    assert.notEqual(env.gateway.ip, oldIp);
+    await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
+    const probe = await waitEndpoints(MC_NS, 'probe-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
+    assert.equal(probe.subsets?.[0]?.ports?.[0]?.port, 4191);
+  });
+
+  test('a missing credentials Secret is reported, the controller keeps running, and mirrors stay', async () => {
+    const before = await mirrorUids();
+    const secret = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
+    await env.core1.deleteNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
+    const c = await waitLinkCondition('CredentialsValid', 'False', 'SecretMissing');
+    assert.match(c.message, /cluster-credentials-cluster2 not found/);
+    assert.ok(mirror.proc.running);
+    assert.deepEqual([...(await mirrorUids()).keys()].sort(), [...before.keys()].sort());
+    await env.core1.createNamespacedSecret({ namespace: MC_NS, body: { metadata: { name: secret.metadata?.name, namespace: MC_NS }, type: secret.type, data: secret.data } });
+    await waitLinkCondition('CredentialsValid', 'True');
+  });
+
+  test('revoked credentials surface in the Link status and mirrors are kept', async () => {
+    const before = await mirrorUids();
+    await env.core2.deleteNamespacedServiceAccount({ name: 'linkerd-service-mirror-remote-access-default', namespace: MC_NS });
+    const c = await waitLinkCondition('CredentialsValid', 'False', 'Rejected');
+    assert.match(c.message, /rejected the credentials/);
+    assert.deepEqual([...(await mirrorUids()).keys()].sort(), [...before.keys()].sort());
+  });
+
+  test('deleting the Link removes its mirrors through the finalizer', async () => {
+    const link = await readLink();
+    assert.ok(link?.metadata.finalizers?.includes('multicluster.linkerd.io/mirrors'));
+    const mine = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
+    await env.custom1.deleteNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' });
+    await waitFor('Link to be gone', async () => ((await readLink()) ? undefined : true), WAIT);
+    assert.equal((await mirrorUids()).size, 0, 'every mirror removed');
+    const still = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
+    assert.equal(still.metadata?.uid, mine.metadata?.uid, 'the user Service that collided is untouched');
   });
 });

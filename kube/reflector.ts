@@ -1,9 +1,11 @@
-// A list/watch cache that survives its API server going away. client-node's ListWatch stops
-// on the first error; this restarts it with backoff, keeps the last known objects meanwhile
-// (an unreachable cluster is not an empty one), relists on 410 Gone, and says when a full
-// list has succeeded so that callers can tell "deleted" from "not seen yet".
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { apiErrorMessage } from './client.ts';
+// A list/watch cache that survives its API server going away. client-node's ListWatch loses
+// errors raised while re-establishing a watch (the reflector then silently stops), so this
+// runs its own loop over client-node's Watch: list, watch from that resourceVersion, on
+// 410 Gone relist, on any other failure back off and try again. The last known objects are
+// kept meanwhile (an unreachable cluster is not an empty one); deletions are only inferred
+// from a successful full list.
+import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { apiErrorMessage, apiStatus } from './client.ts';
 
 export type ReflectorEvent<T> =
   | { type: 'added'; object: T }
@@ -11,6 +13,8 @@ export type ReflectorEvent<T> =
   | { type: 'deleted'; object: T }
   /** A full list succeeded; the cache now reflects the server. */
   | { type: 'listed' }
+  /** A watch was re-established after a failure without needing a relist. */
+  | { type: 'recovered' }
   /** The list or watch failed; the cache keeps its last known state until the next list. */
   | { type: 'error'; message: string };
 
@@ -26,51 +30,52 @@ export interface ReflectorOptions<T extends KubernetesObject> {
   /** First retry delay after an error; doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Server-side watch timeout; a fresh watch after it also catches silently dead connections. */
+  watchTimeoutSeconds?: number;
+}
+
+class GoneError extends Error {
+  override readonly name = 'GoneError';
 }
 
 export class Reflector<T extends KubernetesObject> {
   readonly #opts: ReflectorOptions<T>;
-  readonly #lw: ListWatch<T>;
-  #stopped = false;
-  #backoff: number;
-  #retry?: NodeJS.Timeout;
+  readonly #watch: Watch;
+  readonly #timeoutSeconds: number;
+  readonly #objects = new Map<string, Map<string, T>>();
+  #resourceVersion = '';
+  #stopped = true;
+  #abort?: AbortController;
+  #sleep?: { timer: NodeJS.Timeout; resolve: () => void };
+  #loop?: Promise<void>;
   #listedOnce = false;
   #listedWaiters: Array<() => void> = [];
-  #lastListAt?: Date;
+  #failing = false;
 
   constructor(opts: ReflectorOptions<T>) {
     this.#opts = opts;
-    this.#backoff = opts.minBackoffMs ?? 250;
-    const list = async () => {
-      const result = await opts.list(opts.labelSelector, opts.fieldSelector);
-      // ListWatch applies the items right after this promise settles; report once it has.
-      setImmediate(() => this.#onListed());
-      return result;
-    };
-    this.#lw = new ListWatch<T>(opts.path, new Watch(opts.kubeConfig), list, false, opts.labelSelector, opts.fieldSelector);
-    this.#lw.on('add', (o) => opts.onEvent({ type: 'added', object: o }));
-    this.#lw.on('update', (o) => opts.onEvent({ type: 'updated', object: o }));
-    this.#lw.on('delete', (o) => opts.onEvent({ type: 'deleted', object: o }));
-    this.#lw.on('error', (err?: unknown) => this.#onError(err));
+    this.#watch = new Watch(opts.kubeConfig);
+    this.#timeoutSeconds = opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 60);
   }
 
   start(): void {
+    if (!this.#stopped) return;
     this.#stopped = false;
-    void this.#lw.start().catch((err: unknown) => this.#onError(err));
+    this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#retry) clearTimeout(this.#retry);
-    await this.#lw.stop();
+    this.#abort?.abort();
+    if (this.#sleep) {
+      clearTimeout(this.#sleep.timer);
+      this.#sleep.resolve();
+    }
+    await this.#loop;
   }
 
   get hasListed(): boolean {
     return this.#listedOnce;
-  }
-
-  get lastListAt(): Date | undefined {
-    return this.#lastListAt;
   }
 
   /** Resolves after the first successful full list. */
@@ -80,30 +85,127 @@ export class Reflector<T extends KubernetesObject> {
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#lw.get(name, namespace);
+    return this.#objects.get(namespace ?? '')?.get(name);
   }
 
-  list(namespace?: string): readonly T[] {
-    return this.#lw.list(namespace);
+  list(namespace?: string): T[] {
+    if (namespace !== undefined) return [...(this.#objects.get(namespace)?.values() ?? [])];
+    const out: T[] = [];
+    for (const m of this.#objects.values()) out.push(...m.values());
+    return out;
   }
 
-  #onListed(): void {
-    this.#backoff = this.#opts.minBackoffMs ?? 250;
-    this.#lastListAt = new Date();
+  async #run(): Promise<void> {
+    let backoff = this.#opts.minBackoffMs ?? 250;
+    while (!this.#stopped) {
+      try {
+        if (!this.#resourceVersion) await this.#relist();
+        await this.#watchOnce();
+        backoff = this.#opts.minBackoffMs ?? 250;
+      } catch (err) {
+        if (this.#stopped) break;
+        if (err instanceof GoneError || apiStatus(err) === 410) {
+          this.#resourceVersion = '';
+          continue;
+        }
+        this.#failing = true;
+        this.#opts.onEvent({ type: 'error', message: apiErrorMessage(err) });
+        await this.#pause(backoff * (0.8 + Math.random() * 0.4));
+        backoff = Math.min(backoff * 2, this.#opts.maxBackoffMs ?? 10_000);
+      }
+    }
+  }
+
+  async #relist(): Promise<void> {
+    const list = await this.#opts.list(this.#opts.labelSelector, this.#opts.fieldSelector);
+    const seen = new Set<string>();
+    for (const obj of list.items) {
+      seen.add(keyOf(obj));
+      this.#upsert(obj);
+    }
+    for (const obj of this.list()) {
+      if (!seen.has(keyOf(obj))) this.#remove(obj);
+    }
+    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
     this.#listedOnce = true;
+    this.#failing = false;
     for (const w of this.#listedWaiters.splice(0)) w();
     this.#opts.onEvent({ type: 'listed' });
   }
 
-  #onError(err: unknown): void {
-    if (this.#stopped) return;
-    this.#opts.onEvent({ type: 'error', message: apiErrorMessage(err) });
-    if (this.#retry) return;
-    const delay = this.#backoff * (0.8 + Math.random() * 0.4);
-    this.#backoff = Math.min(this.#backoff * 2, this.#opts.maxBackoffMs ?? 10_000);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (!this.#stopped) void this.#lw.start().catch((e: unknown) => this.#onError(e));
-    }, delay);
+  #watchOnce(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.#abort?.abort();
+        if (err) reject(err);
+        else resolve();
+      };
+      const query: Record<string, string | number | boolean> = { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.#timeoutSeconds };
+      if (this.#opts.labelSelector) query['labelSelector'] = this.#opts.labelSelector;
+      if (this.#opts.fieldSelector) query['fieldSelector'] = this.#opts.fieldSelector;
+      this.#watch
+        .watch(
+          this.#opts.path,
+          query,
+          (phase: string, obj: unknown) => {
+            if (settled) return;
+            if (phase === 'ERROR') {
+              const code = (obj as { code?: number } | undefined)?.code;
+              finish(code === 410 ? new GoneError('watch expired') : new Error(`watch error: ${JSON.stringify(obj)}`));
+              return;
+            }
+            const o = obj as T;
+            const rv = o.metadata?.resourceVersion;
+            if (phase === 'ADDED' || phase === 'MODIFIED') this.#upsert(o);
+            else if (phase === 'DELETED') this.#remove(o);
+            if (rv) this.#resourceVersion = rv;
+          },
+          (err: unknown) => finish(err ?? undefined),
+        )
+        .then(
+          (controller) => {
+            this.#abort = controller;
+            if (this.#failing) {
+              this.#failing = false;
+              this.#opts.onEvent({ type: 'recovered' });
+            }
+            if (this.#stopped) finish();
+          },
+          (err: unknown) => finish(err),
+        );
+    });
   }
+
+  #upsert(obj: T): void {
+    const ns = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    let m = this.#objects.get(ns);
+    if (!m) this.#objects.set(ns, (m = new Map()));
+    const prev = m.get(name);
+    m.set(name, obj);
+    if (!prev) this.#opts.onEvent({ type: 'added', object: obj });
+    else if (prev.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#opts.onEvent({ type: 'updated', object: obj });
+  }
+
+  #remove(obj: T): void {
+    const ns = obj.metadata?.namespace ?? '';
+    const m = this.#objects.get(ns);
+    if (m?.delete(obj.metadata?.name ?? '')) {
+      if (m.size === 0) this.#objects.delete(ns);
+      this.#opts.onEvent({ type: 'deleted', object: obj });
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#sleep = { timer: setTimeout(resolve, ms), resolve };
+    });
+  }
+}
+
+function keyOf(o: KubernetesObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }

@@ -73,7 +73,8 @@ export function renderController(opts: ControllerOptions): Manifest[] {
       metadata: { name: roleName, namespace, labels, annotations },
       rules: [
         { apiGroups: [''], resources: ['secrets'], resourceNames: [ObjectNames.credentialsSecret(linkName)], verbs: ['list', 'get', 'watch'] },
-        { apiGroups: [LINK_GROUP], resources: [LINK_PLURAL], verbs: ['list', 'get', 'watch'] },
+        // update/patch: the controller's finalizer removes mirrors when the Link is deleted.
+        { apiGroups: [LINK_GROUP], resources: [LINK_PLURAL], verbs: ['list', 'get', 'watch', 'update', 'patch'] },
         { apiGroups: [LINK_GROUP], resources: [`${LINK_PLURAL}/status`], verbs: ['update', 'patch'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update', 'patch'] },
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },

@@ -176,6 +176,22 @@ export function linkSchema(version: LinkVersion): JsonSchema {
       properties: {
         mirrorServices: serviceStatusSchema('List of services mirrored by this Link'),
         federatedServices: serviceStatusSchema('List of federated services mirrored by this Link'),
+        // Ours, not upstream's: Link-wide health (credentials, remote reachability, gateway).
+        conditions: {
+          type: 'array',
+          description: 'Link-wide conditions written by the mirror controller: CredentialsValid, RemoteReachable, GatewayAlive',
+          items: {
+            type: 'object',
+            required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+            properties: {
+              type: str('Condition type'),
+              status: str('One of True, False, Unknown', { enum: ['True', 'False', 'Unknown'] }),
+              reason: str('CamelCase reason for the last transition'),
+              message: str('Human readable details, including how to fix a failure'),
+              lastTransitionTime: str('Last time the condition transitioned from one status to another', { format: 'date-time' }),
+            },
+          },
+        },
       },
     },
   };

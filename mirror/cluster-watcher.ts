@@ -178,10 +178,11 @@ export class ClusterWatcher {
         this.#enqueue({ kind: 'ServiceChanged', namespace: e.object.metadata?.namespace ?? '', name: e.object.metadata?.name ?? '' });
         return;
       case 'listed':
+      case 'recovered':
         this.#o.metrics.remoteReachable.set(labels, 1);
-        this.#o.status.setLinkCondition('RemoteReachable', 'True', 'Listed', 'the remote API server answered a full list of Services');
+        this.#o.status.setLinkCondition('RemoteReachable', 'True', 'Connected', 'the remote API server answers list and watch requests');
         this.#o.status.setLinkCondition('CredentialsValid', 'True', 'Accepted', 'the remote API server accepted the credentials');
-        this.#enqueue({ kind: 'OrphanSweep' });
+        if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
         return;
       case 'error': {
         this.#o.metrics.remoteReachable.set(labels, 0);
@@ -199,7 +200,7 @@ export class ClusterWatcher {
   }
 
   #onRemoteSlice(e: ReflectorEvent<V1EndpointSlice>): void {
-    if (e.type === 'listed' || e.type === 'error') return;
+    if (e.type === 'listed' || e.type === 'error' || e.type === 'recovered') return;
     const ns = e.object.metadata?.namespace ?? '';
     const svc = e.object.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (!svc) return;
@@ -218,7 +219,7 @@ export class ClusterWatcher {
 
   /** Someone else changed or deleted one of our mirrors: converge it back. */
   #onLocalMirror(e: ReflectorEvent<V1Service | V1Endpoints>): void {
-    if (e.type === 'listed' || e.type === 'error') {
+    if (e.type === 'listed' || e.type === 'error' || e.type === 'recovered') {
       this.#o.metrics.mirrors.set({ target_cluster_name: this.#cluster }, this.#localServices.list().length);
       return;
     }
@@ -319,6 +320,13 @@ export class ClusterWatcher {
     if (resolved.addresses.length > 0 && resolved.addresses.join(',') !== this.#gatewayAddresses.join(',')) {
       this.#o.log.info('gateway address changed', { link: this.#o.link.metadata.name, cluster: this.#cluster, from: this.#gatewayAddresses.join(','), to: resolved.addresses.join(','), reason: resolved.source });
       this.#gatewayAddresses = resolved.addresses;
+    }
+    // The repair pass doubles as a credentials check: an open watch outlives a revoked token.
+    const status = resolved.remoteError?.status;
+    if (status === 401 || status === 403) {
+      this.#o.status.setLinkCondition('CredentialsValid', 'False', 'Rejected', `the remote API server rejected the credentials: ${resolved.remoteError?.message}. Re-run \`multicluster link\` against the target cluster and apply its output`);
+    } else if (!resolved.remoteError) {
+      this.#o.status.setLinkCondition('CredentialsValid', 'True', 'Accepted', 'the remote API server accepted the credentials');
     }
     if (resolved.unresolved.length > 0) {
       this.#o.log.warn('gateway hostnames did not resolve', { link: this.#o.link.metadata.name, cluster: this.#cluster, reason: resolved.unresolved.join(',') });

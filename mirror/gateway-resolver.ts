@@ -5,12 +5,15 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { CoreV1Api, V1Service } from '@kubernetes/client-node';
+import { apiErrorMessage, apiStatus, isNotFound } from '../kube/client.ts';
 import { Annotations } from '../names/linkerd.ts';
 
 export interface ResolvedGateway {
   addresses: string[];
   source: 'remote-service' | 'link-spec';
   unresolved: string[];
+  /** Why the live gateway Service could not be read, when it could not (e.g. HTTP 403). */
+  remoteError?: { status?: number; message: string };
 }
 
 /** `<sa>.<ns>.serviceaccount.identity...` names the gateway's ServiceAccount, which names its Service. */
@@ -43,6 +46,7 @@ function ingressOf(svc: V1Service): string[] {
 
 export async function resolveGateway(remoteCore: CoreV1Api | undefined, gatewayIdentity: string, specAddresses: readonly string[]): Promise<ResolvedGateway> {
   const ref = gatewayServiceFromIdentity(gatewayIdentity);
+  let remoteError: ResolvedGateway['remoteError'];
   if (remoteCore && ref) {
     try {
       const svc = await remoteCore.readNamespacedService(ref);
@@ -50,9 +54,10 @@ export async function resolveGateway(remoteCore: CoreV1Api | undefined, gatewayI
       if (svc.metadata?.annotations?.[Annotations.gatewayIdentity] === gatewayIdentity && live.length > 0) {
         return { ...(await resolveHosts(live)), source: 'remote-service' };
       }
-    } catch {
-      // Unreadable (RBAC, network) or absent: fall back to what the Link says.
+    } catch (err) {
+      // Unreadable (RBAC, network) or absent: fall back to what the Link says, but tell the caller.
+      if (!isNotFound(err)) remoteError = { status: apiStatus(err), message: apiErrorMessage(err) };
     }
   }
-  return { ...(await resolveHosts(specAddresses)), source: 'link-spec' };
+  return { ...(await resolveHosts(specAddresses)), source: 'link-spec', remoteError };
 }

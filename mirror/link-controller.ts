@@ -33,7 +33,9 @@ export class LinkController {
   readonly #metrics: MirrorMetrics;
   readonly #log: Logger;
   readonly #links: Reflector<KubernetesObject>;
-  readonly #secrets: Reflector<V1Secret>;
+  readonly #core: CoreV1Api;
+  /** Watches only the Link's credentials Secret by name, which is all its Role may read. */
+  #secrets?: { name: string; reflector: Reflector<V1Secret> };
   readonly #custom: CustomObjectsApi;
   readonly #events: EventRecorder;
   readonly #status: LinkStatusWriter;
@@ -72,17 +74,7 @@ export class LinkController {
         else this.#log.warn('link watch failed; retrying', { reason: e.message });
       },
     });
-    this.#secrets = new Reflector<V1Secret>({
-      kubeConfig,
-      path: `/api/v1/namespaces/${cfg.namespace}/secrets`,
-      // Only the credentials Secret: its name comes from the Link, so watch by type and filter.
-      fieldSelector: `type=${'mirror.linkerd.io/remote-kubeconfig'}`,
-      list: (_ls, fs) => core.listNamespacedSecret({ namespace: cfg.namespace, fieldSelector: fs }),
-      onEvent: (e) => {
-        if (e.type !== 'error') this.#schedule();
-        else this.#log.warn('secret watch failed; retrying', { reason: e.message });
-      },
-    });
+    this.#core = core;
   }
 
   get problem(): LinkProblem | undefined {
@@ -99,14 +91,13 @@ export class LinkController {
 
   start(): void {
     this.#links.start();
-    this.#secrets.start();
     this.#repairTimer = setInterval(() => this.#watcher?.gatewayChanged(), this.#cfg.endpointRefreshPeriodMs);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#repairTimer) clearInterval(this.#repairTimer);
-    await Promise.all([this.#links.stop(), this.#secrets.stop()]);
+    await Promise.all([this.#links.stop(), this.#secrets?.reflector.stop()]);
     await this.#syncing;
     await this.#stopWatcher();
     this.#probe?.stop();
@@ -131,7 +122,7 @@ export class LinkController {
   }
 
   async #sync(): Promise<void> {
-    if (!this.#links.hasListed || !this.#secrets.hasListed) return;
+    if (!this.#links.hasListed) return;
     const raw = this.#links.get(this.#cfg.linkName, this.#cfg.namespace);
     if (!raw) {
       // Deleted (past its finalizer, or with --keep-mirrors-on-unlink): stop, keep mirrors.
@@ -165,7 +156,9 @@ export class LinkController {
     }
 
     const secretName = link.spec.clusterCredentialsSecret ?? '';
-    const secret = this.#secrets.get(secretName, this.#cfg.namespace);
+    const secrets = await this.#watchSecret(secretName);
+    if (!secrets.hasListed) return;
+    const secret = secrets.get(secretName, this.#cfg.namespace);
     if (!secret) {
       await this.#setProblem({ kind: 'SecretMissing', secret: secretName }, link);
       await this.#stopWatcher();
@@ -191,6 +184,24 @@ export class LinkController {
     this.#fingerprint = fingerprint;
     await this.#startWatcher(link, remote);
     this.#log.info(restarting ? 'link changed; watchers restarted, mirrors kept' : 'mirroring started', { cluster: link.spec.targetClusterName, reason: restarting ? 'SpecOrSecretChanged' : 'Started' });
+  }
+
+  async #watchSecret(name: string): Promise<Reflector<V1Secret>> {
+    if (this.#secrets?.name === name) return this.#secrets.reflector;
+    await this.#secrets?.reflector.stop();
+    const reflector = new Reflector<V1Secret>({
+      kubeConfig: this.#kc,
+      path: `/api/v1/namespaces/${this.#cfg.namespace}/secrets`,
+      fieldSelector: `metadata.name=${name}`,
+      list: (_ls, fs) => this.#core.listNamespacedSecret({ namespace: this.#cfg.namespace, fieldSelector: fs }),
+      onEvent: (e) => {
+        if (e.type !== 'error') this.#schedule();
+        else this.#log.warn('credentials Secret watch failed; retrying', { object: `${this.#cfg.namespace}/${name}`, reason: e.message });
+      },
+    });
+    this.#secrets = { name, reflector };
+    reflector.start();
+    return reflector;
   }
 
   async #startWatcher(link: Link, remote: KubeConfig): Promise<void> {
