@@ -3,6 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { commands } from './commands.ts';
 import { UsageError } from './usage-error.ts';
 
+// `multicluster install | head` closes stdout early; that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('multicluster')
   .description('Linkerd-compatible multicluster extension: service mirror, gateway, destination and tooling')
   .showHelpAfterError()

@@ -1,7 +1,7 @@
 // Generic X.509 layer: ECDSA P-256 keys, SHA-256 signatures, PEM in and out.
 // Linkerd uses P-256 everywhere and its proxy only offers a certificate to peers that
 // list ecdsa_secp256r1_sha256, so nothing here supports any other key type.
-import './reflect-metadata-shim.ts';
+import 'reflect-metadata';
 import * as nodeCrypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
