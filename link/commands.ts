@@ -1,7 +1,8 @@
-// CLI wiring for install, link, unlink and allow: flags are parsed and validated here, once,
+// CLI wiring for install, link, unlink and allow (check and gateways are in check-cli.ts): flags are parsed and validated here, once,
 // then passed to pure renderers. Output is rendered completely before anything is printed.
 import { Command, Option } from 'commander';
 import { UsageError } from '../cli/usage-error.ts';
+import { checkCommand, gatewaysCommand } from './check-cli.ts';
 import { createLogger } from '../log/logger.ts';
 import { Defaults, Labels } from '../names/linkerd.ts';
 import { parseGoDuration } from './duration.ts';
@@ -34,7 +35,7 @@ const DEFAULT_FEDERATED_SELECTOR = `${Labels.federated}=${Defaults.federatedSele
 const DEFAULT_TOKEN_LIFETIME = '8760h';
 
 export function linkCommands(): Command[] {
-  return [installCommand(), linkCommand(), unlinkCommand(), allowCommand()];
+  return [installCommand(), linkCommand(), unlinkCommand(), allowCommand(), checkCommand(), gatewaysCommand()];
 }
 
 // === flag parsing ===
