@@ -1,0 +1,283 @@
+// One run of the service-mirror benchmark at one N, on a fresh pair of real clusters:
+//   1. N exported remote Services (+ one ready EndpointSlice each) in cluster2;
+//   2. reference path: the same client creates N mirror-shaped Services + Endpoints in
+//      cluster1 (at the setup concurrency, and at the controller's worker count), then
+//      deletes them;
+//   3. our path: controller running, Link created → all N mirrors and ready Endpoints
+//      seen by a watch on cluster1;
+//   4. at idle: label flips and endpoint readiness flips, remote write → local event;
+//   5. the controller's RSS, CPU, metrics and warnings.
+import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node';
+import { isNotFound } from '../kube/client.ts';
+import { linkGatewayPort, parseLink } from '../link/link-parse.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../link/link-types.ts';
+import type { MirrorSettings } from '../mirror/mirror-objects.ts';
+import { Defaults, ObjectNames } from '../names/linkerd.ts';
+import { linkedPair, MC_NS, type LinkedPair, type MirrorProcess } from '../e2e/fixtures/linked-pair.ts';
+import { waitFor } from '../e2e/harness/managed-process.ts';
+import { workloadCommand } from '../e2e/workloads/launch.ts';
+import { countProblems } from './controller-log.ts';
+import { ensureNamespace, ReferenceWrites, RemoteServices, serviceName } from './mirror-fixture.ts';
+import { MirrorWatch, WaitTimeoutError } from './mirror-watch.ts';
+import { commandLine, CpuMeter, memoryStats, type MemoryStats } from './proc-stats.ts';
+import { parsePromText, sumOf, type Sample } from './prom-text.ts';
+
+export interface MirrorRunConfig {
+  n: number;
+  workers: number;
+  /** In-flight requests for setup and for the reference path. */
+  concurrency: number;
+  /** Label flips and endpoint flips each (two writes apiece). */
+  flips: number;
+  convergeTimeoutMs: number;
+  progress: (msg: string) => void;
+}
+
+export interface MirrorRunFigures {
+  setupMs: number;
+  rawCreateMs: number;
+  rawCreateAtWorkersMs: number;
+  converged: boolean;
+  convergeMs?: number;
+  firstMirrorMs?: number;
+  reached: { services: number; readyEndpoints: number };
+  unexport: Latencies;
+  reexport: Latencies;
+  endpointUnready: Latencies;
+  endpointReady: Latencies;
+  memory?: MemoryStats;
+  /** The controller's RSS while leading with no Link yet: the cost of the process itself. */
+  idleRssMb?: number;
+  heap?: { usedMb: number; totalMb: number; externalMb: number };
+  cpu: { rawCreate: Record<string, number>; converge: Record<string, number> };
+  controller: ControllerFigures;
+  /** The same counters when the last mirror appeared. */
+  controllerAtConvergence: Omit<ControllerFigures, 'warnings'>;
+}
+
+export interface ControllerFigures {
+  reconciles: number;
+  reconcileSeconds: number;
+  errors: number;
+  warnings: Record<string, number>;
+}
+
+export interface Latencies {
+  samples: number[];
+  timeouts: number;
+}
+
+const NS = 'bench';
+const REF_NS = 'bench-ref';
+const CLUSTER = 'cluster2';
+const IDENTITY = 'bench';
+const STEP_TIMEOUT_MS = 10_000;
+const CLEANUP_TIMEOUT_MS = 180_000;
+/** The shipped defaults, overriding the e2e fixture's fast test settings (2s repair, debug logs, 4s lease). */
+const CONTROLLER_ARGS = ['--endpoint-refresh-period', '1m', '--log-level', 'info', '--lease-duration', '30s', '--lease-renew', '10s', '--lease-retry', '2s'];
+
+type LinkObject = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: unknown };
+
+export async function runMirrorBench(cfg: MirrorRunConfig): Promise<MirrorRunFigures> {
+  cfg.progress(`n=${cfg.n}: starting a linked cluster pair`);
+  const env = await linkedPair();
+  try {
+    return await measure(env, cfg);
+  } finally {
+    cfg.progress(`n=${cfg.n}: stopping the cluster pair`);
+    await env.stop();
+  }
+}
+
+async function measure(env: LinkedPair, cfg: MirrorRunConfig): Promise<MirrorRunFigures> {
+  const { n, progress } = cfg;
+  const kc1 = env.pair.cluster1.kubeConfig;
+  const clients1 = { core: env.core1, discovery: kc1.makeApiClient(DiscoveryV1Api) };
+  const clients2 = { core: env.core2, discovery: env.pair.cluster2.kubeConfig.makeApiClient(DiscoveryV1Api) };
+  for (const [core, ns] of [[env.core1, NS], [env.core2, NS], [env.core1, REF_NS]] as const) await ensureNamespace(core, ns);
+  const backend = await env.pair.cluster2.pods.start({
+    namespace: NS, name: 'backend-0', labels: { app: 'bench-backend' },
+    command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: CLUSTER },
+    ports: [{ name: 'http', containerPort: 8080 }], readinessPort: 8080,
+  });
+
+  // The Link is taken away now and created again as the start of the measured path.
+  const link = await takeLink(env.custom1);
+  const parsed = parseLink(link);
+  const settings: MirrorSettings = {
+    clusterName: CLUSTER, clusterDomain: Defaults.clusterDomain, gatewayIdentity: parsed.spec.gatewayIdentity ?? '',
+    gatewayPort: linkGatewayPort(parsed) ?? Defaults.gatewayPort, excludedLabels: [], excludedAnnotations: [],
+  };
+
+  progress(`n=${n}: creating ${n} remote Services + EndpointSlices in cluster2 (${cfg.concurrency} in flight)`);
+  const remote = new RemoteServices(clients2, NS, backend.ip);
+  const setupMs = await remote.create(n, cfg.concurrency);
+  progress(`n=${n}: remote setup took ${Math.round(setupMs)} ms`);
+
+  const planes = { c1: env.pair.cluster1.controlPlane.processes(), c2: env.pair.cluster2.controlPlane.processes() };
+  const pids = new Map<string, number>([['bench', process.pid]]);
+  for (const [c, procs] of Object.entries(planes)) for (const p of procs) pids.set(`${c}_${p.spec.name}`, p.pid);
+
+  const reference = new ReferenceWrites(clients1, REF_NS, settings, env.gateway.ip);
+  const refMeter = new CpuMeter(pids);
+  const rawCreateMs = await reference.create(remote.created, cfg.concurrency);
+  const rawCpu = refMeter.read();
+  progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} in flight; cleaning up`);
+  await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+  const rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
+  progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} in flight; cleaning up`);
+  await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+
+  const watch = new MirrorWatch(kc1, NS, CLUSTER, env.gateway.ip);
+  await watch.start();
+  try {
+    const mirror = await env.startMirror(IDENTITY, [...CONTROLLER_ARGS, '--workers', String(cfg.workers)]);
+    const cmd = commandLine(mirror.proc.pid);
+    if (!cmd.includes('multicluster.js')) throw new Error(`pid ${mirror.proc.pid} is not the controller itself (${cmd})`);
+    pids.set('controller', mirror.proc.pid);
+    await waitForLease(env);
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRssMb = memoryStats(mirror.proc.pid)?.rssMb;
+
+    progress(`n=${n}: controller ${mirror.proc.pid} leads; creating the Link`);
+    const meter = new CpuMeter(pids);
+    const t0 = performance.now();
+    await env.custom1.createNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, body: link });
+    const ticker = setInterval(() => void tick(mirror, watch, n, t0, progress), 5000);
+    let convergeMs: number | undefined;
+    try {
+      convergeMs = (await watch.until(`${n} mirrors with ready Endpoints`, () => watch.services.size >= n && watch.readyEndpoints.size >= n, cfg.convergeTimeoutMs)) - t0;
+    } catch (err) {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      progress(`n=${n}: ${err.message}`);
+    } finally {
+      clearInterval(ticker);
+    }
+    const convergeCpu = meter.read();
+    const controllerAtConvergence = counters(await scrape(mirror));
+    const reached = { services: watch.services.size, readyEndpoints: watch.readyEndpoints.size };
+    const firstMirrorMs = watch.firstServiceAt === undefined ? undefined : watch.firstServiceAt - t0;
+    progress(`n=${n}: ${convergeMs === undefined ? 'did not converge' : `converged in ${Math.round(convergeMs)} ms`} (${reached.services} Services, ${reached.readyEndpoints} ready Endpoints)`);
+
+    const empty = (): Latencies => ({ samples: [], timeouts: 0 });
+    const lat = { unexport: empty(), reexport: empty(), endpointUnready: empty(), endpointReady: empty() };
+    if (convergeMs !== undefined) {
+      await waitIdle(mirror, progress);
+      const picks = spread(n, cfg.flips);
+      progress(`n=${n}: ${picks.length} label flips`);
+      for (const i of picks) {
+        const m = `${serviceName(i)}-${CLUSTER}`;
+        await step(lat.unexport, watch, `${m} deleted`, () => remote.setExported(i, false), () => !watch.services.has(m) && !watch.readyEndpoints.has(m));
+        await step(lat.reexport, watch, `${m} mirrored again`, () => remote.setExported(i, true), () => watch.services.has(m) && watch.readyEndpoints.has(m));
+      }
+      await waitIdle(mirror, progress);
+      progress(`n=${n}: ${picks.length} endpoint readiness flips`);
+      for (const i of picks) {
+        const m = `${serviceName(i)}-${CLUSTER}`;
+        await step(lat.endpointUnready, watch, `${m} Endpoints without addresses`, () => remote.setReady(i, false), () => !watch.readyEndpoints.has(m));
+        await step(lat.endpointReady, watch, `${m} Endpoints ready again`, () => remote.setReady(i, true), () => watch.readyEndpoints.has(m));
+      }
+    }
+
+    const memory = memoryStats(mirror.proc.pid);
+    const samples = await scrape(mirror);
+    const controller = { ...counters(samples), warnings: await countProblems(mirror.proc.logPath) };
+    const mb = (name: string) => round1(sumOf(samples, name) / 2 ** 20);
+    const heap = { usedMb: mb('nodejs_heap_size_used_bytes'), totalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+    return {
+      setupMs, rawCreateMs, rawCreateAtWorkersMs, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat,
+      memory, idleRssMb, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
+    };
+  } finally {
+    await watch.stop();
+  }
+}
+
+function counters(samples: readonly Sample[]): Omit<ControllerFigures, 'warnings'> {
+  return {
+    reconciles: sumOf(samples, 'service_mirror_reconcile_duration_seconds_count'),
+    reconcileSeconds: round1(sumOf(samples, 'service_mirror_reconcile_duration_seconds_sum')),
+    errors: sumOf(samples, 'service_mirror_errors_total'),
+  };
+}
+
+/** Reads the Link linkedPair applied, deletes it (no controller ran, so no finalizer holds it) and returns a creatable copy. */
+async function takeLink(custom: CustomObjectsApi): Promise<LinkObject> {
+  const ref = { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, name: CLUSTER };
+  const raw = (await custom.getNamespacedCustomObject(ref)) as LinkObject;
+  await custom.deleteNamespacedCustomObject(ref);
+  await waitFor('the Link to be deleted', async () => {
+    try {
+      await custom.getNamespacedCustomObject(ref);
+      return undefined;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
+  }, { timeoutMs: 30_000, intervalMs: 100 });
+  const { name, namespace, labels, annotations } = raw.metadata;
+  return { apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace, labels, annotations }, spec: raw.spec };
+}
+
+async function waitForLease(env: LinkedPair): Promise<void> {
+  const coordination = env.pair.cluster1.kubeConfig.makeApiClient(CoordinationV1Api);
+  await waitFor('the controller to hold the Lease', async () => {
+    const lease = await coordination.readNamespacedLease({ name: ObjectNames.lease(CLUSTER), namespace: MC_NS });
+    return lease.spec?.holderIdentity === IDENTITY ? true : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 100 });
+}
+
+/** One remote write, timed from just before the request until the local watch shows its effect. */
+async function step(into: Latencies, watch: MirrorWatch, what: string, write: () => Promise<unknown>, done: () => boolean): Promise<void> {
+  const t0 = performance.now();
+  const seen = watch.until(what, done, STEP_TIMEOUT_MS);
+  await write();
+  try {
+    into.samples.push((await seen) - t0);
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    // Kept as a lower bound, so a stuck propagation shows in p99 instead of vanishing.
+    into.samples.push(STEP_TIMEOUT_MS);
+    into.timeouts++;
+  }
+  await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Waits until the controller's queue has been empty for two scrapes a second apart. */
+async function waitIdle(mirror: MirrorProcess, progress: (msg: string) => void): Promise<void> {
+  let quiet = 0;
+  const deadline = Date.now() + 120_000;
+  while (quiet < 2 && Date.now() < deadline) {
+    const depth = sumOf(await scrape(mirror), 'service_mirror_queue_depth');
+    quiet = depth === 0 ? quiet + 1 : 0;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (quiet < 2) progress('controller queue still not empty after 120 s; measuring anyway');
+}
+
+async function scrape(mirror: MirrorProcess): Promise<Sample[]> {
+  try {
+    return parsePromText(await mirror.metrics());
+  } catch {
+    return [];
+  }
+}
+
+async function tick(mirror: MirrorProcess, watch: MirrorWatch, n: number, t0: number, progress: (msg: string) => void): Promise<void> {
+  const samples = await scrape(mirror);
+  const rss = memoryStats(mirror.proc.pid)?.rssMb ?? NaN;
+  progress(
+    `  t=${((performance.now() - t0) / 1000).toFixed(0)}s services ${watch.services.size}/${n} ready ${watch.readyEndpoints.size}/${n} ` +
+      `queue ${sumOf(samples, 'service_mirror_queue_depth')} reconciles ${sumOf(samples, 'service_mirror_reconcile_duration_seconds_count')} rss ${rss} MB`,
+  );
+}
+
+/** `count` indices spread evenly over 0..n-1. */
+export function spread(n: number, count: number): number[] {
+  const k = Math.min(n, count);
+  return Array.from({ length: k }, (_, j) => Math.floor((j * n) / k));
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
