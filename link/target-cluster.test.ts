@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { V1Service } from '@kubernetes/client-node';
-import { parse as parseYaml } from 'yaml';
+import { stringify } from 'yaml';
 import { createLogger } from '../log/logger.ts';
-import type { Route } from './fake-api-server.ts';
-import { startFakeApiServer, status } from './fake-api-server.ts';
 import { ApiServerUnreachableError, ContextNotFoundError, loadKubeAccess } from './kube-access.ts';
 import type { TargetReadOptions } from './target-cluster.ts';
-import { GatewayNotReadyError, MissingCredentialsError, MissingServiceAccountError, gatewayFromService, readTargetCluster } from './target-cluster.ts';
+import { GatewayNotReadyError, gatewayFromService, readTargetCluster } from './target-cluster.ts';
 
 const NS = 'linkerd-multicluster';
 const SA = 'linkerd-service-mirror-remote-access-default';
@@ -68,164 +70,39 @@ describe('gatewayFromService', () => {
   });
 });
 
-const json = (body: unknown): Route => () => ({ status: 200, body });
-
-function baseRoutes(): Record<string, Route> {
-  return {
-    [`GET /api/v1/namespaces/${NS}/serviceaccounts/${SA}`]: json({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SA, namespace: NS } }),
-    'GET /api/v1/namespaces/linkerd/configmaps/linkerd-config': json({
+/** A kubeconfig file with one context `local` whose API server port nothing listens on. */
+async function closedKubeconfig(): Promise<string> {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'mc-link-test-')), 'kubeconfig');
+  writeFileSync(
+    path,
+    stringify({
       apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'linkerd-config', namespace: 'linkerd' },
-      data: { values: 'identityTrustDomain: example.org\nclusterDomain: cluster.example\n' },
+      kind: 'Config',
+      clusters: [{ name: 'local-cluster', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      contexts: [{ name: 'local', context: { cluster: 'local-cluster', user: 'admin' } }],
+      'current-context': 'local',
+      users: [{ name: 'admin', user: { token: 'admin-token' } }],
     }),
-    [`GET /api/v1/namespaces/${NS}/services/linkerd-gateway`]: json({ apiVersion: 'v1', kind: 'Service', ...gatewayService() }),
-  };
+  );
+  return path;
 }
 
-const tokenRequestOk: Route = (_req, body) => {
-  const spec = (JSON.parse(body) as { spec: { expirationSeconds: number } }).spec;
-  const expires = new Date(Date.now() + spec.expirationSeconds * 1000).toISOString();
-  return { status: 201, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec, status: { token: 'bounded-token', expirationTimestamp: expires } } };
-};
-
-const tokenSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${SA}-token`, namespace: NS, annotations: { 'kubernetes.io/service-account.name': SA } }, type: 'kubernetes.io/service-account-token', data: { token: Buffer.from('secret-token').toString('base64') } };
-
-function options(patch: Partial<TargetReadOptions> = {}): TargetReadOptions {
-  return {
-    clusterName: 'east',
-    namespace: NS,
-    serviceAccountName: SA,
-    linkerdNamespace: 'linkerd',
-    gateway: { name: 'linkerd-gateway', namespace: NS },
-    tokenLifetimeSeconds: 3600,
-    createCredentials: false,
-    log: createLogger({ write: () => {} }),
-    tokenWaitMs: 500,
-    ...patch,
-  };
-}
-
-describe('readTargetCluster against a fake API', () => {
-  it('uses a bounded TokenRequest token and a one-cluster kubeconfig', async () => {
-    const api = await startFakeApiServer({ ...baseRoutes(), [`POST /api/v1/namespaces/${NS}/serviceaccounts/${SA}/token`]: tokenRequestOk });
-    try {
-      const access = loadKubeAccess({ kubeconfig: api.kubeconfig() }, {});
-      const facts = await readTargetCluster(access, options({ apiServerAddress: 'https://10.0.0.1:6443' }));
-      assert.equal(facts.credential.kind, 'token-request');
-      assert.deepEqual([facts.trustDomain, facts.clusterDomain], ['example.org', 'cluster.example']);
-      assert.deepEqual(facts.gateway?.addresses, ['172.18.0.10', 'gw.example.com']);
-      const kc = parseYaml(facts.kubeconfig) as { clusters: Array<{ cluster: Record<string, unknown> }>; users: Array<{ user: { token: string } }> };
-      assert.equal(kc.clusters.length, 1);
-      assert.equal(kc.clusters[0]?.cluster.server, 'https://10.0.0.1:6443');
-      assert.equal(kc.users[0]?.user.token, 'bounded-token');
-      assert.equal(api.requests.filter((r) => r.startsWith('POST')).length, 1, 'the TokenRequest is the only write');
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('falls back to the token Secret when TokenRequest is forbidden', async () => {
-    const api = await startFakeApiServer({
-      ...baseRoutes(),
-      [`POST /api/v1/namespaces/${NS}/serviceaccounts/${SA}/token`]: () => status(403, 'forbidden'),
-      [`GET /api/v1/namespaces/${NS}/secrets`]: json({ apiVersion: 'v1', kind: 'SecretList', metadata: {}, items: [tokenSecret] }),
-      [`GET /api/v1/namespaces/${NS}/secrets/${SA}-token`]: json(tokenSecret),
-    });
-    try {
-      const facts = await readTargetCluster(loadKubeAccess({ kubeconfig: api.kubeconfig() }, {}), options());
-      assert.deepEqual(facts.credential, { kind: 'secret', secretName: `${SA}-token` });
-      assert.match(facts.kubeconfig, /token: secret-token/);
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('without --create-credentials, says which Secret to create and writes nothing', async () => {
-    const api = await startFakeApiServer({
-      ...baseRoutes(),
-      [`GET /api/v1/namespaces/${NS}/secrets`]: json({ apiVersion: 'v1', kind: 'SecretList', metadata: {}, items: [] }),
-    });
-    try {
-      await assert.rejects(readTargetCluster(loadKubeAccess({ kubeconfig: api.kubeconfig() }, {}), options({ tokenLifetimeSeconds: 0 })), (err: unknown) => {
-        assert.ok(err instanceof MissingCredentialsError);
-        assert.match(err.message, /create Secret linkerd-multicluster\/linkerd-service-mirror-remote-access-default-token .* or re-run with --create-credentials/);
-        return true;
-      });
-      assert.deepEqual(api.requests.filter((r) => !r.startsWith('GET')), []);
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('with --create-credentials, creates the token Secret and waits for its token', async () => {
-    let created = false;
-    const api = await startFakeApiServer({
-      ...baseRoutes(),
-      [`GET /api/v1/namespaces/${NS}/secrets`]: json({ apiVersion: 'v1', kind: 'SecretList', metadata: {}, items: [] }),
-      [`POST /api/v1/namespaces/${NS}/secrets`]: (_req, body) => {
-        created = true;
-        return { status: 201, body: JSON.parse(body) as unknown };
-      },
-      [`GET /api/v1/namespaces/${NS}/secrets/${SA}-token`]: () => (created ? { status: 200, body: tokenSecret } : status(404, 'not found')),
-    });
-    try {
-      const facts = await readTargetCluster(loadKubeAccess({ kubeconfig: api.kubeconfig() }, {}), options({ tokenLifetimeSeconds: 0, createCredentials: true }));
-      assert.equal(created, true);
-      assert.deepEqual(facts.credential, { kind: 'secret', secretName: `${SA}-token` });
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('reports a missing remote-access ServiceAccount', async () => {
-    const api = await startFakeApiServer({});
-    try {
-      await assert.rejects(readTargetCluster(loadKubeAccess({ kubeconfig: api.kubeconfig() }, {}), options()), (err: unknown) => {
-        assert.ok(err instanceof MissingServiceAccountError);
-        assert.match(err.message, /ServiceAccount linkerd-multicluster\/linkerd-service-mirror-remote-access-default not found in context "fake": run "multicluster install"/);
-        return true;
-      });
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('requires domains when linkerd-config is absent, unless given', async () => {
-    const routes = baseRoutes();
-    delete routes['GET /api/v1/namespaces/linkerd/configmaps/linkerd-config'];
-    const api = await startFakeApiServer({ ...routes, [`POST /api/v1/namespaces/${NS}/serviceaccounts/${SA}/token`]: tokenRequestOk });
-    try {
-      const access = loadKubeAccess({ kubeconfig: api.kubeconfig() }, {});
-      await assert.rejects(readTargetCluster(access, options()), /pass --trust-domain and --cluster-domain/);
-      const facts = await readTargetCluster(access, options({ trustDomain: 't.example', clusterDomain: 'c.example' }));
-      assert.deepEqual([facts.trustDomain, facts.clusterDomain], ['t.example', 'c.example']);
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('pod-to-pod links never read the gateway', async () => {
-    const api = await startFakeApiServer({ ...baseRoutes(), [`POST /api/v1/namespaces/${NS}/serviceaccounts/${SA}/token`]: tokenRequestOk });
-    try {
-      const facts = await readTargetCluster(loadKubeAccess({ kubeconfig: api.kubeconfig() }, {}), options({ gateway: undefined }));
-      assert.equal(facts.gateway, undefined);
-      assert.equal(api.requests.some((r) => r.includes('/services/')), false);
-    } finally {
-      await api.close();
-    }
-  });
-});
-
+// readTargetCluster's API paths run against a real cluster in target-cluster.e2e.ts.
 describe('loadKubeAccess', () => {
-  let api: Awaited<ReturnType<typeof startFakeApiServer>>;
-  before(async () => (api = await startFakeApiServer({})));
-  after(async () => api.close());
+  let kubeconfig: string;
+  before(async () => (kubeconfig = await closedKubeconfig()));
 
   it('names the available contexts when one is missing', () => {
-    assert.throws(() => loadKubeAccess({ kubeconfig: api.kubeconfig(), context: 'nope' }, {}), (err: unknown) => {
+    assert.throws(() => loadKubeAccess({ kubeconfig, context: 'nope' }, {}), (err: unknown) => {
       assert.ok(err instanceof ContextNotFoundError);
-      assert.match(err.message, /context "nope" not found in kubeconfig .*: pass --context with one of: fake/);
+      assert.match(err.message, /context "nope" not found in kubeconfig .*: pass --context with one of: local/);
       return true;
     });
   });
@@ -235,12 +112,13 @@ describe('loadKubeAccess', () => {
   });
 
   it('reports an unreachable API server in one line', async () => {
-    const closed = await startFakeApiServer({});
-    const kubeconfig = closed.kubeconfig();
-    await closed.close();
-    await assert.rejects(readTargetCluster(loadKubeAccess({ kubeconfig }, {}), options()), (err: unknown) => {
+    const options: TargetReadOptions = {
+      clusterName: 'east', namespace: NS, serviceAccountName: SA, linkerdNamespace: 'linkerd', gateway: undefined,
+      tokenLifetimeSeconds: 3600, createCredentials: false, log: createLogger({ write: () => {} }),
+    };
+    await assert.rejects(readTargetCluster(loadKubeAccess({ kubeconfig }, {}), options), (err: unknown) => {
       assert.ok(err instanceof ApiServerUnreachableError);
-      assert.match(err.message, /^cannot reach the API server of context "fake" \(http:\/\/127\.0\.0\.1:\d+\) to read ServiceAccount .*ECONNREFUSED.*; check that the cluster is running/);
+      assert.match(err.message, /^cannot reach the API server of context "local" \(http:\/\/127\.0\.0\.1:\d+\) to read ServiceAccount .*ECONNREFUSED.*; check that the cluster is running/);
       assert.equal(err.message.includes('\n'), false);
       return true;
     });
