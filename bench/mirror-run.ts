@@ -13,10 +13,11 @@ import { linkGatewayPort, parseLink } from '../link/link-parse.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../link/link-types.ts';
 import type { MirrorSettings } from '../mirror/mirror-objects.ts';
 import { Defaults, ObjectNames } from '../names/linkerd.ts';
-import { linkedPair, MC_NS, type LinkedPair, type MirrorProcess } from '../e2e/fixtures/linked-pair.ts';
 import { waitFor } from '../e2e/harness/managed-process.ts';
 import { workloadCommand } from '../e2e/workloads/launch.ts';
+import { benchPair, MC_NS, type BenchMirror, type BenchPair } from './bench-pair.ts';
 import { countProblems } from './controller-log.ts';
+import { LinkWatch, type LinkWrites } from './link-watch.ts';
 import { ensureNamespace, ReferenceWrites, RemoteServices, serviceName } from './mirror-fixture.ts';
 import { MirrorWatch, WaitTimeoutError } from './mirror-watch.ts';
 import { commandLine, CpuMeter, memoryStats, type MemoryStats } from './proc-stats.ts';
@@ -53,10 +54,13 @@ export interface MirrorRunFigures {
   controller: ControllerFigures;
   /** The same counters when the last mirror appeared. */
   controllerAtConvergence: Omit<ControllerFigures, 'warnings'>;
+  /** Link status rewrites from Link creation to convergence, and to the end of the run. */
+  linkWrites: { atConvergence: LinkWrites; atEnd: LinkWrites };
 }
 
 export interface ControllerFigures {
   reconciles: number;
+  reconcilesUnder2_5ms: number;
   reconcileSeconds: number;
   errors: number;
   warnings: Record<string, number>;
@@ -73,14 +77,12 @@ const CLUSTER = 'cluster2';
 const IDENTITY = 'bench';
 const STEP_TIMEOUT_MS = 10_000;
 const CLEANUP_TIMEOUT_MS = 180_000;
-/** The shipped defaults, overriding the e2e fixture's fast test settings (2s repair, debug logs, 4s lease). */
-const CONTROLLER_ARGS = ['--endpoint-refresh-period', '1m', '--log-level', 'info', '--lease-duration', '30s', '--lease-renew', '10s', '--lease-retry', '2s'];
 
 type LinkObject = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: unknown };
 
 export async function runMirrorBench(cfg: MirrorRunConfig): Promise<MirrorRunFigures> {
   cfg.progress(`n=${cfg.n}: starting a linked cluster pair`);
-  const env = await linkedPair();
+  const env = await benchPair(cfg.progress);
   try {
     return await measure(env, cfg);
   } finally {
@@ -89,7 +91,7 @@ export async function runMirrorBench(cfg: MirrorRunConfig): Promise<MirrorRunFig
   }
 }
 
-async function measure(env: LinkedPair, cfg: MirrorRunConfig): Promise<MirrorRunFigures> {
+async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunFigures> {
   const { n, progress } = cfg;
   const kc1 = env.pair.cluster1.kubeConfig;
   const clients1 = { core: env.core1, discovery: kc1.makeApiClient(DiscoveryV1Api) };
@@ -129,9 +131,11 @@ async function measure(env: LinkedPair, cfg: MirrorRunConfig): Promise<MirrorRun
   await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
 
   const watch = new MirrorWatch(kc1, NS, CLUSTER, env.gateway.ip);
-  await watch.start();
+  const linkWatch = new LinkWatch(kc1, MC_NS, CLUSTER);
+  await Promise.all([watch.start(), linkWatch.start()]);
   try {
-    const mirror = await env.startMirror(IDENTITY, [...CONTROLLER_ARGS, '--workers', String(cfg.workers)]);
+    // Everything else at the controller's shipped defaults (1m endpoint repair, info logs, 30s lease).
+    const mirror = await env.startMirror(IDENTITY, ['--workers', String(cfg.workers)]);
     const cmd = commandLine(mirror.proc.pid);
     if (!cmd.includes('multicluster.js')) throw new Error(`pid ${mirror.proc.pid} is not the controller itself (${cmd})`);
     pids.set('controller', mirror.proc.pid);
@@ -141,6 +145,7 @@ async function measure(env: LinkedPair, cfg: MirrorRunConfig): Promise<MirrorRun
 
     progress(`n=${n}: controller ${mirror.proc.pid} leads; creating the Link`);
     const meter = new CpuMeter(pids);
+    linkWatch.reset();
     const t0 = performance.now();
     await env.custom1.createNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, body: link });
     const ticker = setInterval(() => void tick(mirror, watch, n, t0, progress), 5000);
@@ -155,6 +160,7 @@ async function measure(env: LinkedPair, cfg: MirrorRunConfig): Promise<MirrorRun
     }
     const convergeCpu = meter.read();
     const controllerAtConvergence = counters(await scrape(mirror));
+    const linkWritesAtConvergence = linkWatch.read();
     const reached = { services: watch.services.size, readyEndpoints: watch.readyEndpoints.size };
     const firstMirrorMs = watch.firstServiceAt === undefined ? undefined : watch.firstServiceAt - t0;
     progress(`n=${n}: ${convergeMs === undefined ? 'did not converge' : `converged in ${Math.round(convergeMs)} ms`} (${reached.services} Services, ${reached.readyEndpoints} ready Endpoints)`);
@@ -187,21 +193,24 @@ async function measure(env: LinkedPair, cfg: MirrorRunConfig): Promise<MirrorRun
     return {
       setupMs, rawCreateMs, rawCreateAtWorkersMs, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat,
       memory, idleRssMb, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
+      linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
     };
   } finally {
-    await watch.stop();
+    await Promise.all([watch.stop(), linkWatch.stop()]);
   }
 }
 
 function counters(samples: readonly Sample[]): Omit<ControllerFigures, 'warnings'> {
   return {
     reconciles: sumOf(samples, 'service_mirror_reconcile_duration_seconds_count'),
+    // Reconciles that found nothing to write finish within a few milliseconds.
+    reconcilesUnder2_5ms: sumOf(samples, 'service_mirror_reconcile_duration_seconds_bucket', { le: '0.0025' }),
     reconcileSeconds: round1(sumOf(samples, 'service_mirror_reconcile_duration_seconds_sum')),
     errors: sumOf(samples, 'service_mirror_errors_total'),
   };
 }
 
-/** Reads the Link linkedPair applied, deletes it (no controller ran, so no finalizer holds it) and returns a creatable copy. */
+/** Reads the Link benchPair applied, deletes it (no controller ran, so no finalizer holds it) and returns a creatable copy. */
 async function takeLink(custom: CustomObjectsApi): Promise<LinkObject> {
   const ref = { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, name: CLUSTER };
   const raw = (await custom.getNamespacedCustomObject(ref)) as LinkObject;
@@ -219,7 +228,7 @@ async function takeLink(custom: CustomObjectsApi): Promise<LinkObject> {
   return { apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace, labels, annotations }, spec: raw.spec };
 }
 
-async function waitForLease(env: LinkedPair): Promise<void> {
+async function waitForLease(env: BenchPair): Promise<void> {
   const coordination = env.pair.cluster1.kubeConfig.makeApiClient(CoordinationV1Api);
   await waitFor('the controller to hold the Lease', async () => {
     const lease = await coordination.readNamespacedLease({ name: ObjectNames.lease(CLUSTER), namespace: MC_NS });
@@ -244,7 +253,7 @@ async function step(into: Latencies, watch: MirrorWatch, what: string, write: ()
 }
 
 /** Waits until the controller's queue has been empty for two scrapes a second apart. */
-async function waitIdle(mirror: MirrorProcess, progress: (msg: string) => void): Promise<void> {
+async function waitIdle(mirror: BenchMirror, progress: (msg: string) => void): Promise<void> {
   let quiet = 0;
   const deadline = Date.now() + 120_000;
   while (quiet < 2 && Date.now() < deadline) {
@@ -255,7 +264,7 @@ async function waitIdle(mirror: MirrorProcess, progress: (msg: string) => void):
   if (quiet < 2) progress('controller queue still not empty after 120 s; measuring anyway');
 }
 
-async function scrape(mirror: MirrorProcess): Promise<Sample[]> {
+async function scrape(mirror: BenchMirror): Promise<Sample[]> {
   try {
     return parsePromText(await mirror.metrics());
   } catch {
@@ -263,7 +272,7 @@ async function scrape(mirror: MirrorProcess): Promise<Sample[]> {
   }
 }
 
-async function tick(mirror: MirrorProcess, watch: MirrorWatch, n: number, t0: number, progress: (msg: string) => void): Promise<void> {
+async function tick(mirror: BenchMirror, watch: MirrorWatch, n: number, t0: number, progress: (msg: string) => void): Promise<void> {
   const samples = await scrape(mirror);
   const rss = memoryStats(mirror.proc.pid)?.rssMb ?? NaN;
   progress(

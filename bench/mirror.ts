@@ -2,6 +2,7 @@
 // 10,000 exported Services with one ready endpoint each; convergence against the raw
 // create time of the same objects by the same client, propagation p50/p99 for label and
 // endpoint changes, RSS at the end). Each N gets its own fresh pair of real clusters.
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { runMirrorBench, type Latencies, type MirrorRunFigures } from './mirror-run.ts';
@@ -73,6 +74,8 @@ export const mirrorBenchmark: Benchmark = {
   async run(argv, progress): Promise<BenchResult> {
     const cfg = parseMirrorArgs(argv);
     const results: Array<Record<string, unknown>> = [];
+    // Other work on the machine skews every figure; the load at the start says how much.
+    const machine = { cpus: cpus().length, node: process.version, loadavg_1m_at_start: round2(loadavg()[0] ?? 0) };
     for (const n of cfg.ns) {
       const convergeTimeoutMs = (cfg.timeoutS ?? 120 + n * 0.06) * 1000;
       try {
@@ -85,7 +88,7 @@ export const mirrorBenchmark: Benchmark = {
         results.push({ n, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    return { bench: 'mirror', targets: TARGETS, results };
+    return { bench: 'mirror', targets: TARGETS, machine, results };
   },
 };
 
@@ -133,6 +136,7 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     cpu_s: f.cpu,
     controller: f.controller,
     controller_at_convergence: f.controllerAtConvergence,
+    link_status_writes: f.linkWrites,
   };
 }
 

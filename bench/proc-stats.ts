@@ -43,11 +43,25 @@ export function commandLine(pid: number): string {
   }
 }
 
-/** CPU seconds per named process between two points in time. */
+/** Busy CPU seconds of the whole machine so far (all cores, from /proc/stat). */
+export function machineBusySeconds(): number {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds per named process between two points in time, plus `other`: what the rest
+ * of the machine used meanwhile (other test runs skew a benchmark; this says how much).
+ */
 export class CpuMeter {
   readonly #pids: ReadonlyMap<string, number>;
   #start = new Map<string, number>();
   #t0 = 0;
+  #machine0 = 0;
 
   constructor(pids: ReadonlyMap<string, number>) {
     this.#pids = pids;
@@ -56,13 +70,20 @@ export class CpuMeter {
 
   reset(): void {
     this.#t0 = performance.now();
+    this.#machine0 = machineBusySeconds();
     this.#start = new Map([...this.#pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
   }
 
-  /** CPU seconds used by each process since `reset`, plus the wall seconds elapsed. */
+  /** CPU seconds used by each process since `reset`, the wall seconds elapsed, and everyone else's CPU seconds. */
   read(): Record<string, number> {
     const out: Record<string, number> = { wall_s: round1((performance.now() - this.#t0) / 1000) };
-    for (const [name, pid] of this.#pids) out[name] = round1(cpuSeconds(pid) - (this.#start.get(name) ?? 0));
+    let ours = 0;
+    for (const [name, pid] of this.#pids) {
+      const used = cpuSeconds(pid) - (this.#start.get(name) ?? 0);
+      ours += used;
+      out[name] = round1(used);
+    }
+    out['other'] = round1(Math.max(0, machineBusySeconds() - this.#machine0 - ours));
     return out;
   }
 }
