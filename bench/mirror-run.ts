@@ -18,6 +18,7 @@ import { workloadCommand } from '../e2e/workloads/launch.ts';
 import { benchPair, MC_NS, type BenchMirror, type BenchPair } from './bench-pair.ts';
 import { countProblems } from './controller-log.ts';
 import { LinkWatch, type LinkWrites } from './link-watch.ts';
+import { measureStatusWriteCost, type StatusWriteCost } from './link-status-cost.ts';
 import { ensureNamespace, ReferenceWrites, RemoteServices, serviceName } from './mirror-fixture.ts';
 import { MirrorWatch, WaitTimeoutError } from './mirror-watch.ts';
 import { commandLine, CpuMeter, memoryStats, type MemoryStats } from './proc-stats.ts';
@@ -49,13 +50,23 @@ export interface MirrorRunFigures {
   memory?: MemoryStats;
   /** The controller's RSS while leading with no Link yet: the cost of the process itself. */
   idleRssMb?: number;
-  heap?: { usedMb: number; totalMb: number; externalMb: number };
+  idleHeap: HeapFigures;
+  heap: HeapFigures;
   cpu: { rawCreate: Record<string, number>; converge: Record<string, number> };
   controller: ControllerFigures;
   /** The same counters when the last mirror appeared. */
   controllerAtConvergence: Omit<ControllerFigures, 'warnings'>;
   /** Link status rewrites from Link creation to convergence, and to the end of the run. */
   linkWrites: { atConvergence: LinkWrites; atEnd: LinkWrites };
+  statusWrite?: StatusWriteCost;
+  /** This process's memory across the reference path: what 4N writes cost the client itself. */
+  benchClientMemory: { rssBeforeMb: number; rssAfterMb: number; heapBeforeMb: number; heapAfterMb: number };
+}
+
+export interface HeapFigures {
+  usedMb: number;
+  totalMb: number;
+  externalMb: number;
 }
 
 export interface ControllerFigures {
@@ -121,6 +132,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   for (const [c, procs] of Object.entries(planes)) for (const p of procs) pids.set(`${c}_${p.spec.name}`, p.pid);
 
   const reference = new ReferenceWrites(clients1, REF_NS, settings, env.gateway.ip);
+  const before = process.memoryUsage();
   const refMeter = new CpuMeter(pids);
   const rawCreateMs = await reference.create(remote.created, cfg.concurrency);
   const rawCpu = refMeter.read();
@@ -129,6 +141,8 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
   progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} in flight; cleaning up`);
   await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+  const after = process.memoryUsage();
+  const benchClientMemory = { rssBeforeMb: mb(before.rss), rssAfterMb: mb(after.rss), heapBeforeMb: mb(before.heapUsed), heapAfterMb: mb(after.heapUsed) };
 
   const watch = new MirrorWatch(kc1, NS, CLUSTER, env.gateway.ip);
   const linkWatch = new LinkWatch(kc1, MC_NS, CLUSTER);
@@ -142,6 +156,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     await waitForLease(env);
     await new Promise((r) => setTimeout(r, 2000));
     const idleRssMb = memoryStats(mirror.proc.pid)?.rssMb;
+    const idleHeap = heapOf(await scrape(mirror));
 
     progress(`n=${n}: controller ${mirror.proc.pid} leads; creating the Link`);
     const meter = new CpuMeter(pids);
@@ -187,13 +202,17 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
 
     const memory = memoryStats(mirror.proc.pid);
     const samples = await scrape(mirror);
+    progress(`n=${n}: measuring what one Link status write of ${n} entries costs the API server`);
+    const apiserver = planes.c1.find((p) => p.spec.name === 'kube-apiserver');
+    const statusWrite = apiserver ? await measureStatusWriteCost(kc1, MC_NS, link, n, apiserver.pid) : undefined;
     const controller = { ...counters(samples), warnings: await countProblems(mirror.proc.logPath) };
-    const mb = (name: string) => round1(sumOf(samples, name) / 2 ** 20);
-    const heap = { usedMb: mb('nodejs_heap_size_used_bytes'), totalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+    const heap = heapOf(samples);
     return {
       setupMs, rawCreateMs, rawCreateAtWorkersMs, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat,
-      memory, idleRssMb, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
+      memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
       linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
+      statusWrite,
+      benchClientMemory,
     };
   } finally {
     await Promise.all([watch.stop(), linkWatch.stop()]);
@@ -285,6 +304,15 @@ async function tick(mirror: BenchMirror, watch: MirrorWatch, n: number, t0: numb
 export function spread(n: number, count: number): number[] {
   const k = Math.min(n, count);
   return Array.from({ length: k }, (_, j) => Math.floor((j * n) / k));
+}
+
+function heapOf(samples: readonly Sample[]): HeapFigures {
+  const of = (name: string) => mb(sumOf(samples, name));
+  return { usedMb: of('nodejs_heap_size_used_bytes'), totalMb: of('nodejs_heap_size_total_bytes'), externalMb: of('nodejs_external_memory_bytes') };
+}
+
+function mb(bytes: number): number {
+  return round1(bytes / 2 ** 20);
 }
 
 function round1(x: number): number {

@@ -125,7 +125,7 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     remote_setup_ms: ms(f.setupMs),
     rss_peak_mb: f.memory?.peakRssMb ?? null,
     rss_idle_no_link_mb: f.idleRssMb ?? null,
-    heap_mb: f.heap ?? null,
+    heap_mb: { idle_no_link: f.idleHeap, end: f.heap },
     propagation_ms: {
       unexport: brief(f.unexport),
       reexport: brief(f.reexport),
@@ -137,6 +137,8 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     controller: f.controller,
     controller_at_convergence: f.controllerAtConvergence,
     link_status_writes: f.linkWrites,
+    link_status_write_cost: f.statusWrite ?? null,
+    bench_client_memory: f.benchClientMemory,
   };
 }
 
