@@ -17,6 +17,8 @@ import { LocalWriter } from './local-writer.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, desiredProbeEndpoints, mirrorName, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
 import type { GatewayHealth } from './probe-worker.ts';
+import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoints, isHeadless, remoteHosts, type RemoteHost } from './headless-mirror.ts';
+import { endpointMirrorName } from './naming.ts';
 import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
 import { WorkQueue, type Outcome } from './work-queue.ts';
 
@@ -31,6 +33,7 @@ export interface ClusterWatcherOptions {
   gatewayAddresses: readonly string[];
   probePort?: number;
   enableNamespaceCreation: boolean;
+  enableHeadlessServices: boolean;
   workers: number;
   fieldManager: string;
   metrics: MirrorMetrics;
@@ -223,7 +226,7 @@ export class ClusterWatcher {
       this.#o.metrics.mirrors.set({ target_cluster_name: this.#cluster }, this.#localServices.list().length);
       return;
     }
-    const ref = remoteRefFromFqName(e.object.metadata?.annotations?.[Annotations.remoteSvcFqName]);
+    const ref = remoteRefOfMirror(e.object);
     if (ref) this.#enqueue({ kind: 'ServiceChanged', ...ref });
   }
 
@@ -264,6 +267,8 @@ export class ClusterWatcher {
     if (!remote || !mode) {
       // "Not in the cache" means "not exported" only once the remote side has been listed.
       if (!this.remoteListed) return;
+      // Endpoint mirrors exist only under a headless root; skip the scan otherwise (hot path).
+      if (cachedSvc?.spec?.clusterIP === 'None' || (!cachedSvc && this.#o.enableHeadlessServices)) await this.#deleteEndpointMirrors(namespace, local, new Set());
       const epResult = cachedEp ? await this.#writer.deleteEndpoints(namespace, local, cachedEp) : 'absent';
       const svcResult = cachedSvc ? await this.#writer.deleteService(namespace, local, cachedSvc) : 'absent';
       if (svcResult === 'deleted' || epResult === 'deleted') {
@@ -274,6 +279,16 @@ export class ClusterWatcher {
     }
 
     await this.#ensureNamespace(namespace);
+    if (mode === 'gateway' && this.#o.enableHeadlessServices && isHeadless(remote)) {
+      const hosts = remoteHosts(this.#slicesOf(namespace, name));
+      // Without pod hostnames there is nothing to address per pod: mirror it as ClusterIP (upstream does the same).
+      if (hosts.length > 0) {
+        await this.#reconcileHeadless(remote, hosts, cachedSvc, cachedEp);
+        this.#o.status.setMirror({ namespace, name }, { namespace, name: local }, 'Mirrored', '');
+        return;
+      }
+    }
+    if (cachedSvc?.spec?.clusterIP === 'None') await this.#deleteEndpointMirrors(namespace, local, new Set());
     const svcResult = await this.#writer.ensureService(desiredMirrorService(remote, mode, this.#o.settings), cachedSvc);
     let epResult: string = 'absent';
     if (mode === 'gateway') {
@@ -285,6 +300,47 @@ export class ClusterWatcher {
       this.#o.log.info('mirror written', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: `${mode}: service ${svcResult}, endpoints ${epResult}` });
     }
     this.#o.status.setMirror({ namespace, name }, { namespace, name: local }, 'Mirrored', '');
+  }
+
+  async #reconcileHeadless(remote: V1Service, hosts: RemoteHost[], cachedSvc: V1Service | undefined, cachedEp: V1Endpoints | undefined): Promise<void> {
+    const ns = remote.metadata?.namespace ?? '';
+    const s = this.#o.settings;
+    const root = desiredHeadlessRoot(remote, s);
+    const rootName = root.metadata?.name ?? '';
+    await this.#writer.ensureService(root, cachedSvc);
+    const gateway = this.#gatewayState();
+    const written: Array<{ hostname: string; clusterIP: string; ready: boolean }> = [];
+    for (const host of hosts) {
+      const { service, endpoints } = desiredEndpointMirror(remote, host, gateway, s);
+      const name = service.metadata?.name ?? '';
+      await this.#writer.ensureService(service, this.#localServices.get(name, ns));
+      await this.#writer.ensureEndpoints(endpoints, this.#localEndpoints.get(name, ns));
+      // The ClusterIP is assigned by the API server; the cache may not have the new object yet.
+      const clusterIP = this.#localServices.get(name, ns)?.spec?.clusterIP ?? (await this.#localCore.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
+      if (!clusterIP) throw new RetryableError(`endpoint mirror ${ns}/${name} has no ClusterIP yet`);
+      written.push({ hostname: host.hostname, clusterIP, ready: host.ready && gateway.alive });
+    }
+    await this.#writer.ensureEndpoints(desiredHeadlessRootEndpoints(remote, written, s), cachedEp);
+    await this.#deleteEndpointMirrors(ns, rootName, new Set(written.map((w) => endpointMirrorName(w.hostname, s.clusterName))));
+  }
+
+  /** Removes endpoint mirrors of a headless root whose remote hostnames are gone. */
+  async #deleteEndpointMirrors(namespace: string, rootName: string, keep: ReadonlySet<string>): Promise<void> {
+    for (const svc of this.#localServices.list(namespace)) {
+      const name = svc.metadata?.name ?? '';
+      if (svc.metadata?.labels?.[Labels.headlessMirrorSvcName] !== rootName || keep.has(name)) continue;
+      await this.#writer.deleteEndpoints(namespace, name, this.#localEndpoints.get(name, namespace));
+      await this.#writer.deleteService(namespace, name, svc);
+    }
+  }
+
+  #slicesOf(namespace: string, name: string): V1EndpointSlice[] {
+    const out: V1EndpointSlice[] = [];
+    for (const sliceName of this.#slicesByService.get(`${namespace}/${name}`) ?? []) {
+      const slice = this.#remoteSlices?.get(sliceName, namespace);
+      if (slice) out.push(slice);
+    }
+    return out;
   }
 
   async #ensureNamespace(namespace: string): Promise<void> {
@@ -303,11 +359,7 @@ export class ClusterWatcher {
   }
 
   #remoteReady(namespace: string, name: string): boolean {
-    for (const sliceName of this.#slicesByService.get(`${namespace}/${name}`) ?? []) {
-      const slice = this.#remoteSlices?.get(sliceName, namespace);
-      if (slice?.endpoints?.some((ep) => ep.conditions?.ready !== false)) return true;
-    }
-    return false;
+    return this.#slicesOf(namespace, name).some((slice) => slice.endpoints?.some((ep) => ep.conditions?.ready !== false));
   }
 
   #gatewayState(): GatewayState {
@@ -347,7 +399,7 @@ export class ClusterWatcher {
   async #sweepOrphans(): Promise<void> {
     if (!this.remoteListed) return;
     for (const svc of this.#localServices.list()) {
-      const ref = remoteRefFromFqName(svc.metadata?.annotations?.[Annotations.remoteSvcFqName]);
+      const ref = remoteRefOfMirror(svc);
       if (!ref) continue;
       const remote = this.#remoteServices?.get(ref.name, ref.namespace);
       if (!remote || !exportModeOf(remote, this.#o.selectors, this.#hasGateway)) {
@@ -400,10 +452,16 @@ export class ClusterWatcher {
   }
 }
 
-/** `<svc>.<ns>.svc.<domain>` → the remote Service it names. */
-export function remoteRefFromFqName(fq: string | undefined): { namespace: string; name: string } | undefined {
+/**
+ * The remote Service a local mirror stands for, from its fq-name annotation:
+ * `<svc>.<ns>.svc.<domain>`, or `<host>.<svc>.<ns>.svc.<domain>` for headless endpoint mirrors.
+ */
+export function remoteRefOfMirror(obj: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }): { namespace: string; name: string } | undefined {
+  const fq = obj.metadata?.annotations?.[Annotations.remoteSvcFqName];
   if (!fq) return undefined;
-  const [name, namespace, svc] = fq.split('.');
+  const parts = fq.split('.');
+  const offset = obj.metadata?.labels?.[Labels.headlessMirrorSvcName] ? 1 : 0;
+  const [name, namespace, svc] = parts.slice(offset);
   if (!name || !namespace || svc !== 'svc') return undefined;
   return { namespace, name };
 }

@@ -228,6 +228,7 @@ export class LinkController {
       gatewayAddresses,
       probePort: probe?.port,
       enableNamespaceCreation: this.#cfg.enableNamespaceCreation,
+      enableHeadlessServices: this.#cfg.enableHeadlessServices,
       workers: this.#cfg.workers,
       fieldManager: this.#cfg.fieldManager,
       metrics: this.#metrics,

@@ -38,6 +38,16 @@ export class LocalWriter {
       throw new NameCollisionError(`Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; rename or delete it to let this Link mirror the remote Service`);
     }
     if (serviceMatches(current, desired)) return 'unchanged';
+    if ((current.spec?.clusterIP === 'None') !== (desired.spec?.clusterIP === 'None')) {
+      // clusterIP is immutable: switching between headless and ClusterIP means a new object.
+      await this.deleteService(ns, name, current);
+      try {
+        await this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager });
+        return 'updated';
+      } catch (err) {
+        throw classify(err, `recreate Service ${ns}/${name}`);
+      }
+    }
     const updated: V1Service = {
       ...current,
       metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
@@ -147,6 +157,7 @@ export function serviceMatches(current: V1Service, desired: V1Service): boolean 
     sameMap(current.metadata?.labels, desired.metadata?.labels) &&
     sameMap(current.metadata?.annotations, desired.metadata?.annotations) &&
     (current.spec?.type ?? 'ClusterIP') === (desired.spec?.type ?? 'ClusterIP') &&
+    (current.spec?.clusterIP === 'None') === (desired.spec?.clusterIP === 'None') &&
     normalizePorts(current) === normalizePorts(desired)
   );
 }
@@ -154,8 +165,8 @@ export function serviceMatches(current: V1Service, desired: V1Service): boolean 
 function normalizeSubsets(e: V1Endpoints): string {
   return JSON.stringify(
     (e.subsets ?? []).map((s) => [
-      (s.addresses ?? []).map((a) => a.ip).sort(),
-      (s.notReadyAddresses ?? []).map((a) => a.ip).sort(),
+      (s.addresses ?? []).map((a) => `${a.hostname ?? ''}=${a.ip}`).sort(),
+      (s.notReadyAddresses ?? []).map((a) => `${a.hostname ?? ''}=${a.ip}`).sort(),
       (s.ports ?? []).map((p) => [p.name ?? '', p.port, p.protocol ?? 'TCP']),
     ]),
   );

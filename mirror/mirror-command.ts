@@ -81,7 +81,7 @@ export function mirrorCommand(): Command {
     .option('--kubeconfig <path>', 'kubeconfig of the local cluster (default: in-cluster or $KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context of the local cluster')
     .option('--enable-namespace-creation', 'create missing local namespaces instead of reporting MissingNamespace', false)
-    .option('--enable-headless-services', 'mirror headless Services per pod hostname (not supported yet: mirrored as ClusterIP)', false)
+    .option('--enable-headless-services', 'mirror headless Services as headless, with one endpoint mirror <hostname>-<cluster> per remote pod', false)
     .option('--keep-mirrors-on-unlink', 'leave mirrors in place when the Link is deleted (no finalizer)', false)
     .option('--endpoint-refresh-period <duration>', 'how often to re-resolve the gateway and repair gateway Endpoints', '1m')
     .option('--workers <n>', 'reconcile workers (one object is never reconciled by two at once)', '4')
