@@ -1,8 +1,8 @@
 // `multicluster dev up | down | status | network | agent`: two real local clusters for the
 // demo and for users trying the extension without Docker.
 import { readFile, readdir } from 'node:fs/promises';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cliEntrypoint } from '../../project/paths.ts';
 import { Command, Option } from 'commander';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { UsageError } from '../../cli/usage-error.ts';
@@ -17,7 +17,6 @@ import { isPodToPod, setPodToPod } from './pod-network.ts';
 import { CLUSTER_NAMES, pairTopology } from './topology.ts';
 
 const DEV_SLOT = 0;
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'multicluster.js');
 
 export function devCommand(): Command {
   const dev = new Command('dev').description('two real local Kubernetes clusters (kube-apiserver, kube-controller-manager, etcd) without Docker');
@@ -35,7 +34,7 @@ export function devCommand(): Command {
       const agent = await ManagedProcess.start({
         name: 'dev-agent',
         command: process.execPath,
-        args: [BIN, 'dev', 'agent', '--slot', String(DEV_SLOT)],
+        args: [cliEntrypoint(), 'dev', 'agent', '--slot', String(DEV_SLOT)],
         stateDir: pair.stateDir,
         detach: true,
       });

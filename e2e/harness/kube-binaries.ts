@@ -2,8 +2,8 @@
 // outside the repository, keyed by version, so CI and later runs reuse one build.
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../../project/paths.ts';
 
 export const KUBE_VERSION = 'v1.36.3';
 /** The etcd release Kubernetes pins in build/dependencies.yaml for KUBE_VERSION. */
@@ -26,7 +26,7 @@ export function cacheRoot(): string {
 }
 
 export async function ensureKubeBinaries(progress: (line: string) => void): Promise<KubeBinaries> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'build-kube.sh');
+  const script = join(projectRoot(), 'e2e', 'harness', 'build-kube.sh');
   const dir = await new Promise<string>((resolve, reject) => {
     const child = spawn('bash', [script, KUBE_VERSION, ETCD_VERSION, cacheRoot()], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
