@@ -186,7 +186,7 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
     assert.equal(list.items[2]?.spec?.selector, undefined, 'pod-to-pod links have a nil selector');
   });
 
-  test('unlink reports a cluster with no Link and no mirrors, and lists the mirrors it finds', async () => {
+  test('unlink reports a cluster with no Link and no mirrors, and lists the mirrors and Secrets it finds', async () => {
     assertRefused(await mc(['unlink', '--cluster-name', 'east']), /^Error: no Link linkerd-multicluster\/east and no mirrors of it in context "k3d-cluster2"/);
     await core.createNamespace({ body: { metadata: { name: 'app' } } });
     await core.createNamespacedService({
@@ -194,10 +194,15 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
       body: { metadata: { name: 'web-east', labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'east' } }, spec: { ports: [{ port: 80 }] } },
     });
     await core.createNamespacedService({ namespace: 'app', body: { metadata: { name: 'web-west', labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'west' } }, spec: { ports: [{ port: 80 }] } } });
+    // The destination's credentials copy, found by its label wherever it is.
+    for (const cluster of ['east', 'west']) {
+      await core.createNamespacedSecret({ namespace: 'linkerd', body: { metadata: { name: `cluster-credentials-${cluster}`, labels: { 'multicluster.linkerd.io/cluster-name': cluster } } } });
+    }
     const r = await mc(['unlink', '--cluster-name', 'east']);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
     assert.deepEqual(docs.slice(0, 3).map((d) => `${d.kind}/${d.metadata.name}`), ['Deployment/controller-east', 'Link/east', 'Service/web-east']);
-    assert.equal(docs.some((d) => d.metadata.name === 'web-west'), false);
+    assert.ok(docs.some((d) => d.kind === 'Secret' && d.metadata.namespace === 'linkerd' && d.metadata.name === 'cluster-credentials-east'), 'the labelled Secret is listed');
+    assert.equal(docs.some((d) => d.metadata.name === 'web-west' || d.metadata.name === 'cluster-credentials-west'), false);
   });
 });
