@@ -3,6 +3,7 @@
 // would swamp the figures: the LoadBalancer stand-in lists every Service of both clusters
 // every 300 ms, which at 10,000 Services is a full list of megabytes three times a second.
 // Here it runs only until the gateway has its address, then stops.
+import { readFile } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
 import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
@@ -13,6 +14,7 @@ import type { RunningPod } from '../e2e/harness/pod-runner.ts';
 import { BIN, cli } from '../e2e/fixtures/cli.ts';
 import { apply } from '../e2e/fixtures/kubectl.ts';
 import { MC_NS, startGatewayPod } from '../e2e/fixtures/linked-pair.ts';
+import { parsePromText, type Sample } from './prom-text.ts';
 
 export { MC_NS };
 
@@ -29,7 +31,11 @@ export interface BenchPair {
 
 export interface BenchMirror {
   proc: ManagedProcess;
+  /** How bin/multicluster.js loads the sources (it moves the RSS baseline): 'esbuild-bundle' or 'tsx'. */
+  launcher: string;
   metrics(): Promise<string>;
+  /** The parsed /metrics, or no samples when the scrape fails. */
+  samples(): Promise<Sample[]>;
 }
 
 export async function benchPair(progress: (msg: string) => void): Promise<BenchPair> {
@@ -65,6 +71,7 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
     await apply(pair, pair.cluster1, linkYaml);
     const startMirror = async (identity: string, extraArgs: readonly string[]): Promise<BenchMirror> => {
       const metricsPort = await freePort();
+      const launcher = (await readFile(BIN, 'utf8')).includes('esbuild') ? 'esbuild-bundle' : 'tsx';
       const proc = await ManagedProcess.start({
         name: `service-mirror-${identity}`,
         command: process.execPath,
@@ -77,7 +84,14 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
       mirrors.push(proc);
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       await waitFor('mirror admin server', async () => ((await fetch(`http://127.0.0.1:${metricsPort}/live`)).ok ? true : undefined), { timeoutMs: 20_000, onTimeout: () => proc.lastLog() });
-      return { proc, metrics };
+      const samples = async () => {
+        try {
+          return parsePromText(await metrics());
+        } catch {
+          return [];
+        }
+      };
+      return { proc, launcher, metrics, samples };
     };
     return { pair, gateway, core1, core2, custom1: pair.cluster1.kubeConfig.makeApiClient(CustomObjectsApi), startMirror, stop };
   } catch (err) {

@@ -19,10 +19,13 @@ import { benchPair, MC_NS, type BenchMirror, type BenchPair } from './bench-pair
 import { countProblems } from './controller-log.ts';
 import { LinkWatch, type LinkWrites } from './link-watch.ts';
 import { measureStatusWriteCost, type StatusWriteCost } from './link-status-cost.ts';
-import { ensureNamespace, ReferenceWrites, RemoteServices, serviceName } from './mirror-fixture.ts';
+import { ensureNamespace, ReferenceWrites, RemoteServices } from './mirror-fixture.ts';
 import { MirrorWatch, WaitTimeoutError } from './mirror-watch.ts';
+import { emptyFlipLatencies, runFlips, settle, sleep, type FlipLatencies, type Latencies } from './mirror-propagation.ts';
 import { commandLine, CpuMeter, memoryStats, type MemoryStats } from './proc-stats.ts';
-import { parsePromText, sumOf, type Sample } from './prom-text.ts';
+import { sumOf, type Sample } from './prom-text.ts';
+
+export type { Latencies };
 
 export interface MirrorRunConfig {
   n: number;
@@ -36,6 +39,7 @@ export interface MirrorRunConfig {
 }
 
 export interface MirrorRunFigures {
+  launcher: string;
   setupMs: number;
   rawCreateMs: number;
   rawCreateAtWorkersMs: number;
@@ -47,6 +51,8 @@ export interface MirrorRunFigures {
   reexport: Latencies;
   endpointUnready: Latencies;
   endpointReady: Latencies;
+  /** The same changes back to back, 20 ms apart. */
+  burst: FlipLatencies;
   memory?: MemoryStats;
   /** The controller's RSS while leading with no Link yet: the cost of the process itself. */
   idleRssMb?: number;
@@ -77,16 +83,11 @@ export interface ControllerFigures {
   warnings: Record<string, number>;
 }
 
-export interface Latencies {
-  samples: number[];
-  timeouts: number;
-}
-
 const NS = 'bench';
 const REF_NS = 'bench-ref';
 const CLUSTER = 'cluster2';
 const IDENTITY = 'bench';
-const STEP_TIMEOUT_MS = 10_000;
+const BURST_FLIPS = 20;
 const CLEANUP_TIMEOUT_MS = 180_000;
 
 type LinkObject = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: unknown };
@@ -156,7 +157,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     await waitForLease(env);
     await new Promise((r) => setTimeout(r, 2000));
     const idleRssMb = memoryStats(mirror.proc.pid)?.rssMb;
-    const idleHeap = heapOf(await scrape(mirror));
+    const idleHeap = heapOf(await mirror.samples());
 
     progress(`n=${n}: controller ${mirror.proc.pid} leads; creating the Link`);
     const meter = new CpuMeter(pids);
@@ -174,41 +175,38 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
       clearInterval(ticker);
     }
     const convergeCpu = meter.read();
-    const controllerAtConvergence = counters(await scrape(mirror));
+    const controllerAtConvergence = counters(await mirror.samples());
     const linkWritesAtConvergence = linkWatch.read();
     const reached = { services: watch.services.size, readyEndpoints: watch.readyEndpoints.size };
     const firstMirrorMs = watch.firstServiceAt === undefined ? undefined : watch.firstServiceAt - t0;
     progress(`n=${n}: ${convergeMs === undefined ? 'did not converge' : `converged in ${Math.round(convergeMs)} ms`} (${reached.services} Services, ${reached.readyEndpoints} ready Endpoints)`);
 
-    const empty = (): Latencies => ({ samples: [], timeouts: 0 });
-    const lat = { unexport: empty(), reexport: empty(), endpointUnready: empty(), endpointReady: empty() };
+    const lat = emptyFlipLatencies();
+    const burst = emptyFlipLatencies();
     if (convergeMs !== undefined) {
       await waitIdle(mirror, progress);
-      const picks = spread(n, cfg.flips);
-      progress(`n=${n}: ${picks.length} label flips`);
-      for (const i of picks) {
-        const m = `${serviceName(i)}-${CLUSTER}`;
-        await step(lat.unexport, watch, `${m} deleted`, () => remote.setExported(i, false), () => !watch.services.has(m) && !watch.readyEndpoints.has(m));
-        await step(lat.reexport, watch, `${m} mirrored again`, () => remote.setExported(i, true), () => watch.services.has(m) && watch.readyEndpoints.has(m));
-      }
+      // At idle (the spec's condition): each write waits until the controller's queue is empty
+      // and the controller, API server and etcd of cluster1 are quiet.
+      progress(`n=${n}: ${cfg.flips} label flips and ${cfg.flips} endpoint flips, each at idle`);
+      const busy = [mirror.proc.pid, ...planes.c1.filter((p) => p.spec.name !== 'kube-controller-manager').map((p) => p.pid)];
+      await runFlips(remote, watch, spread(n, cfg.flips), lat, () => settle(mirror, busy));
+      // Back to back: 20 ms apart, so each change meets the status write of the one before.
+      const burstPicks = spread(n, BURST_FLIPS).map((i) => (i + 1) % n);
+      progress(`n=${n}: ${burstPicks.length} label flips and endpoint flips, back to back`);
       await waitIdle(mirror, progress);
-      progress(`n=${n}: ${picks.length} endpoint readiness flips`);
-      for (const i of picks) {
-        const m = `${serviceName(i)}-${CLUSTER}`;
-        await step(lat.endpointUnready, watch, `${m} Endpoints without addresses`, () => remote.setReady(i, false), () => !watch.readyEndpoints.has(m));
-        await step(lat.endpointReady, watch, `${m} Endpoints ready again`, () => remote.setReady(i, true), () => watch.readyEndpoints.has(m));
-      }
+      await runFlips(remote, watch, burstPicks, burst, () => sleep(20));
     }
 
     const memory = memoryStats(mirror.proc.pid);
-    const samples = await scrape(mirror);
+    const samples = await mirror.samples();
     progress(`n=${n}: measuring what one Link status write of ${n} entries costs the API server`);
     const apiserver = planes.c1.find((p) => p.spec.name === 'kube-apiserver');
     const statusWrite = apiserver ? await measureStatusWriteCost(kc1, MC_NS, link, n, apiserver.pid) : undefined;
     const controller = { ...counters(samples), warnings: await countProblems(mirror.proc.logPath) };
     const heap = heapOf(samples);
     return {
-      setupMs, rawCreateMs, rawCreateAtWorkersMs, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat,
+      launcher: mirror.launcher,
+      setupMs, rawCreateMs, rawCreateAtWorkersMs, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
       memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
       linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
       statusWrite,
@@ -255,44 +253,20 @@ async function waitForLease(env: BenchPair): Promise<void> {
   }, { timeoutMs: 60_000, intervalMs: 100 });
 }
 
-/** One remote write, timed from just before the request until the local watch shows its effect. */
-async function step(into: Latencies, watch: MirrorWatch, what: string, write: () => Promise<unknown>, done: () => boolean): Promise<void> {
-  const t0 = performance.now();
-  const seen = watch.until(what, done, STEP_TIMEOUT_MS);
-  await write();
-  try {
-    into.samples.push((await seen) - t0);
-  } catch (err) {
-    if (!(err instanceof WaitTimeoutError)) throw err;
-    // Kept as a lower bound, so a stuck propagation shows in p99 instead of vanishing.
-    into.samples.push(STEP_TIMEOUT_MS);
-    into.timeouts++;
-  }
-  await new Promise((r) => setTimeout(r, 20));
-}
-
 /** Waits until the controller's queue has been empty for two scrapes a second apart. */
 async function waitIdle(mirror: BenchMirror, progress: (msg: string) => void): Promise<void> {
   let quiet = 0;
   const deadline = Date.now() + 120_000;
   while (quiet < 2 && Date.now() < deadline) {
-    const depth = sumOf(await scrape(mirror), 'service_mirror_queue_depth');
+    const depth = sumOf(await mirror.samples(), 'service_mirror_queue_depth');
     quiet = depth === 0 ? quiet + 1 : 0;
     await new Promise((r) => setTimeout(r, 1000));
   }
   if (quiet < 2) progress('controller queue still not empty after 120 s; measuring anyway');
 }
 
-async function scrape(mirror: BenchMirror): Promise<Sample[]> {
-  try {
-    return parsePromText(await mirror.metrics());
-  } catch {
-    return [];
-  }
-}
-
 async function tick(mirror: BenchMirror, watch: MirrorWatch, n: number, t0: number, progress: (msg: string) => void): Promise<void> {
-  const samples = await scrape(mirror);
+  const samples = await mirror.samples();
   const rss = memoryStats(mirror.proc.pid)?.rssMb ?? NaN;
   progress(
     `  t=${((performance.now() - t0) / 1000).toFixed(0)}s services ${watch.services.size}/${n} ready ${watch.readyEndpoints.size}/${n} ` +

@@ -4,6 +4,7 @@
 // endpoint changes, RSS at the end). Each N gets its own fresh pair of real clusters.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { run } from '../e2e/harness/exec.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { runMirrorBench, type Latencies, type MirrorRunFigures } from './mirror-run.ts';
 import { roundMs, summarize, type Summary } from './quantiles.ts';
@@ -76,6 +77,8 @@ export const mirrorBenchmark: Benchmark = {
     const results: Array<Record<string, unknown>> = [];
     // Other work on the machine skews every figure; the load at the start says how much.
     const machine = { cpus: cpus().length, node: process.version, loadavg_1m_at_start: round2(loadavg()[0] ?? 0) };
+    // Others work in the same checkout: record which controller sources were measured.
+    const source = await sourceState();
     for (const n of cfg.ns) {
       const convergeTimeoutMs = (cfg.timeoutS ?? 120 + n * 0.06) * 1000;
       try {
@@ -88,7 +91,7 @@ export const mirrorBenchmark: Benchmark = {
         results.push({ n, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    return { bench: 'mirror', targets: TARGETS, machine, results };
+    return { bench: 'mirror', targets: TARGETS, machine, source, results };
   },
 };
 
@@ -124,6 +127,7 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     ratio_vs_same_concurrency: f.convergeMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
     remote_setup_ms: ms(f.setupMs),
     rss_peak_mb: f.memory?.peakRssMb ?? null,
+    controller_launcher: f.launcher,
     rss_idle_no_link_mb: f.idleRssMb ?? null,
     heap_mb: { idle_no_link: f.idleHeap, end: f.heap },
     propagation_ms: {
@@ -132,6 +136,11 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
       endpoint_unready: brief(f.endpointUnready),
       endpoint_ready: brief(f.endpointReady),
       timeouts,
+    },
+    propagation_back_to_back_ms: {
+      label_flip: brief({ samples: [...f.burst.unexport.samples, ...f.burst.reexport.samples], timeouts: 0 }),
+      endpoint_change: brief({ samples: [...f.burst.endpointUnready.samples, ...f.burst.endpointReady.samples], timeouts: 0 }),
+      timeouts: f.burst.unexport.timeouts + f.burst.reexport.timeouts + f.burst.endpointUnready.timeouts + f.burst.endpointReady.timeouts,
     },
     cpu_s: f.cpu,
     controller: f.controller,
@@ -146,6 +155,13 @@ function brief(l: Latencies): Omit<Summary, 'mean'> | null {
   const s = summarize(l.samples);
   if (!s) return null;
   return { count: s.count, min: roundMs(s.min), p50: roundMs(s.p50), p90: roundMs(s.p90), p99: roundMs(s.p99), max: roundMs(s.max) };
+}
+
+async function sourceState(): Promise<{ commit: string; uncommitted: string[] }> {
+  const git = (args: string[]) => run('git', args, { allowFailure: true });
+  const commit = (await git(['rev-parse', '--short', 'HEAD'])).trim();
+  const uncommitted = (await git(['status', '--porcelain', '--', 'mirror', 'kube', 'link', 'bin', 'cli'])).split('\n').filter(Boolean).map((l) => l.slice(3));
+  return { commit, uncommitted };
 }
 
 function round2(x: number): number {
