@@ -226,6 +226,46 @@ describe('service mirror', { concurrency: false }, () => {
     assert.match(metrics, /gateway_probe_latency_ms_bucket\{le="\+Inf",target_cluster_name="cluster2"\} [1-9]/);
     assert.match(metrics, /service_mirror_endpoint_repairs\{target_cluster_name="cluster2"\} [1-9]/);
   });
+  test('federated members join <svc>-federated (no cluster-name, no Endpoints) and leave it', async () => {
+    await env.core2.createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'fedsvc', labels: { 'mirror.linkerd.io/federated': 'member', team: 'a', evil: 'no' }, annotations: { note: 'x' } }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    });
+    const fed = await waitMirror('web', 'fedsvc-federated');
+    assert.equal(fed.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'], 'fedsvc@cluster2');
+    assert.equal(fed.metadata?.annotations?.['note'], 'x');
+    assert.equal(fed.metadata?.labels?.['team'], 'a');
+    assert.equal(fed.metadata?.labels?.['evil'], undefined, 'exclusions apply');
+    assert.equal(fed.metadata?.labels?.['mirror.linkerd.io/mirrored-service'], 'true');
+    assert.equal(fed.metadata?.labels?.['mirror.linkerd.io/cluster-name'], undefined, 'federated Services carry no cluster-name');
+    assert.deepEqual(fed.spec?.ports?.map((p) => [p.name, p.port]), [['http', 80]]);
+    assert.equal(await readEp(env.core1, 'web', 'fedsvc-federated'), undefined, 'no Endpoints');
+    await waitFor('federatedServices status', async () => (await readLink())?.status?.mirrorServices !== undefined && ((await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as { status?: { federatedServices?: Array<{ remoteRef: { name: string } }> } }).status?.federatedServices?.some((f) => f.remoteRef.name === 'fedsvc') ? true : undefined, WAIT);
+
+    await env.core2.patchNamespacedService({ name: 'fedsvc', namespace: 'web', body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1federated' }] });
+    await waitGone('web', 'fedsvc-federated');
+    await env.core2.patchNamespacedService({ name: 'fedsvc', namespace: 'web', body: [{ op: 'add', path: '/metadata/labels/mirror.linkerd.io~1federated', value: 'member' }] });
+    await waitMirror('web', 'fedsvc-federated');
+  });
+
+  test('a local member is the oldest: the federated Service keeps its metadata and gains the remote member', async () => {
+    await env.core1.createNamespacedService({
+      namespace: 'web',
+      body: {
+        metadata: { name: 'shared-federated', labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin: 'local' }, annotations: { 'multicluster.linkerd.io/local-discovery': 'shared' } },
+        spec: { ports: [{ name: 'http', port: 8080 }] },
+      },
+    });
+    await env.core2.createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'shared', labels: { 'mirror.linkerd.io/federated': 'member', origin: 'remote' } }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    });
+    const fed = await waitMirror('web', 'shared-federated', (s) => s.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'] === 'shared@cluster2');
+    assert.equal(fed.metadata?.labels?.['origin'], 'local');
+    assert.equal(fed.metadata?.annotations?.['multicluster.linkerd.io/local-discovery'], 'shared');
+    assert.deepEqual(fed.spec?.ports?.map((p) => p.port), [8080]);
+  });
+
   test('a Link spec change restarts the watchers without deleting any mirror', async () => {
     const before = await mirrorUids();
     assert.ok(before.size >= 3);
@@ -333,6 +373,11 @@ describe('service mirror', { concurrency: false }, () => {
     await env.custom1.deleteNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' });
     await waitFor('Link to be gone', async () => ((await readLink()) ? undefined : true), WAIT);
     assert.equal((await mirrorUids()).size, 0, 'every mirror removed');
+    assert.equal(await readEp(env.core1, MC_NS, 'probe-cluster2'), undefined, 'probe Endpoints removed');
+    assert.equal(await readSvc(env.core1, 'web', 'fedsvc-federated'), undefined, 'federated Service with only this cluster removed');
+    const shared = await env.core1.readNamespacedService({ name: 'shared-federated', namespace: 'web' });
+    assert.equal(shared.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'], undefined, 'this cluster left the shared federated Service');
+    assert.equal(shared.metadata?.annotations?.['multicluster.linkerd.io/local-discovery'], 'shared', 'the local member stays');
     const still = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
     assert.equal(still.metadata?.uid, mine.metadata?.uid, 'the user Service that collided is untouched');
   });

@@ -3,22 +3,24 @@
 // remote reflector → #onRemoteService → queue key → #handle → #reconcileService →
 // mirror-objects (desired state) → local-writer (ownership-checked write).
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Endpoints, type V1Namespace, type V1Service } from '@kubernetes/client-node';
-import { apiErrorMessage, isConflict } from '../kube/client.ts';
+import { apiErrorMessage, isConflict, isNotFound } from '../kube/client.ts';
+import { selectorToQuery } from '../link/label-selector.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import { Reflector, type ReflectorEvent } from '../kube/reflector.ts';
 import type { Link } from '../link/link-types.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
 import { Annotations, Labels } from '../names/linkerd.ts';
-import { PermanentError, RetryableError, MissingNamespaceError } from './errors.ts';
+import { InvalidServiceError, MissingNamespaceError, NameCollisionError, PermanentError, RetryableError } from './errors.ts';
 import { assertNever, decodeKey, eventKey, type EventKey, type MirrorEvent } from './events.ts';
 import { resolveGateway } from './gateway-resolver.ts';
 import type { LinkStatusWriter } from './link-status.ts';
-import { LocalWriter } from './local-writer.ts';
+import { federatedFrom, isFederatedService, memberEntry, membershipOf, withMembership } from './federated-mirror.ts';
+import { classify, LocalWriter, serviceMatches } from './local-writer.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, desiredProbeEndpoints, mirrorName, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
 import type { GatewayHealth } from './probe-worker.ts';
 import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoints, isHeadless, remoteHosts, type RemoteHost } from './headless-mirror.ts';
-import { endpointMirrorName } from './naming.ts';
+import { endpointMirrorName, federatedServiceName } from './naming.ts';
 import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
 import { WorkQueue, type Outcome } from './work-queue.ts';
 
@@ -41,6 +43,8 @@ export interface ClusterWatcherOptions {
   events: EventRecorder;
   log: Logger;
   gatewayHealth: () => GatewayHealth;
+  /** Target cluster names of every Link, oldest first: the oldest member supplies federated metadata. */
+  linkAges: () => Promise<string[]>;
   /** Called with the gateway's current addresses after each repair, for the probe worker. */
   onGatewayAddresses: (addresses: string[]) => void;
 }
@@ -63,6 +67,8 @@ export class ClusterWatcher {
   readonly #localServices: Reflector<V1Service>;
   readonly #localEndpoints: Reflector<V1Endpoints>;
   readonly #namespaces: Reflector<V1Namespace>;
+  readonly #remoteFederated?: Reflector<V1Service>;
+  readonly #localFederated: Reflector<V1Service>;
   readonly #hasGateway: boolean;
   #gatewayAddresses: string[];
   #stopped = false;
@@ -102,6 +108,25 @@ export class ClusterWatcher {
         onEvent: (e) => this.#onRemoteSlice(e),
       });
     }
+    const federatedQuery = selectorToQuery(o.selectors.federated);
+    if (federatedQuery !== null) {
+      this.#remoteFederated = new Reflector<V1Service>({
+        kubeConfig: o.remoteKubeConfig,
+        path: '/api/v1/services',
+        labelSelector: federatedQuery,
+        list: (ls) => this.#remoteCore.listServiceForAllNamespaces({ labelSelector: ls }),
+        onEvent: (e) => this.#onRemoteFederated(e),
+      });
+    }
+    this.#localFederated = new Reflector<V1Service>({
+      kubeConfig: o.localKubeConfig,
+      path: '/api/v1/services',
+      labelSelector: `${Labels.mirroredService}=true,!${Labels.clusterName}`,
+      list: (ls) => this.#localCore.listServiceForAllNamespaces({ labelSelector: ls }),
+      onEvent: (e) => {
+        if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
+      },
+    });
     const ours = `${Labels.mirroredService}=true,${Labels.clusterName}=${this.#cluster}`;
     this.#localServices = new Reflector<V1Service>({
       kubeConfig: o.localKubeConfig,
@@ -129,18 +154,19 @@ export class ClusterWatcher {
 
   /** Starts the local caches first, so the first remote events find them filled. */
   async start(): Promise<void> {
-    const local = [this.#localServices, this.#localEndpoints, this.#namespaces];
+    const local = [this.#localServices, this.#localEndpoints, this.#namespaces, this.#localFederated];
     for (const r of local) r.start();
     await Promise.all(local.map((r) => r.listed()));
     if (this.#hasGateway) this.#enqueue({ kind: 'GatewayChanged' });
     this.#remoteSlices?.start();
     this.#remoteServices?.start();
+    this.#remoteFederated?.start();
     if (!this.#remoteServices) this.#enqueue({ kind: 'OrphanSweep' });
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await Promise.all([this.#remoteServices, this.#remoteSlices, this.#localServices, this.#localEndpoints, this.#namespaces].map((r) => r?.stop()));
+    await Promise.all([this.#remoteServices, this.#remoteSlices, this.#localServices, this.#localEndpoints, this.#namespaces, this.#remoteFederated, this.#localFederated].map((r) => r?.stop()));
     await this.#queue.stop();
   }
 
@@ -202,6 +228,13 @@ export class ClusterWatcher {
     }
   }
 
+  #onRemoteFederated(e: ReflectorEvent<V1Service>): void {
+    if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
+    if (e.type === 'added' || e.type === 'updated' || e.type === 'deleted') {
+      this.#enqueue({ kind: 'FederatedChanged', namespace: e.object.metadata?.namespace ?? '', name: e.object.metadata?.name ?? '' });
+    }
+  }
+
   #onRemoteSlice(e: ReflectorEvent<V1EndpointSlice>): void {
     if (e.type === 'listed' || e.type === 'error' || e.type === 'recovered') return;
     const ns = e.object.metadata?.namespace ?? '';
@@ -247,7 +280,12 @@ export class ClusterWatcher {
         for (const svc of this.#remoteServices?.list(e.namespace) ?? []) {
           this.#enqueue({ kind: 'ServiceChanged', namespace: e.namespace, name: svc.metadata?.name ?? '' });
         }
+        for (const svc of this.#remoteFederated?.list(e.namespace) ?? []) {
+          this.#enqueue({ kind: 'FederatedChanged', namespace: e.namespace, name: svc.metadata?.name ?? '' });
+        }
         return;
+      case 'FederatedChanged':
+        return this.#reconcileFederated(e.namespace, e.name);
       case 'GatewayChanged':
         return this.#repairGateway();
       case 'OrphanSweep':
@@ -343,6 +381,71 @@ export class ClusterWatcher {
     return out;
   }
 
+  async #reconcileFederated(namespace: string, name: string): Promise<void> {
+    const remote = this.#remoteFederated?.get(name, namespace);
+    const fedName = federatedServiceName(name);
+    const entry = memberEntry(name, this.#cluster);
+    let current = this.#localFederated.get(fedName, namespace);
+    if (!current) {
+      try {
+        current = await this.#localCore.readNamespacedService({ name: fedName, namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw classify(err, `read Service ${namespace}/${fedName}`);
+      }
+    }
+    if (current && !isFederatedService(current)) {
+      if (!remote) return;
+      throw new NameCollisionError(`Service ${namespace}/${fedName} already exists and is not a federated Service; rename or delete it to let ${namespace}/${name} join the federation`);
+    }
+    if (!remote) {
+      if (!(this.#remoteFederated?.hasListed ?? true) || !current) return;
+      const m = membershipOf(current);
+      if (!m.remote.includes(entry)) return;
+      const left = { ...m, remote: m.remote.filter((x) => x !== entry) };
+      if (left.remote.length === 0 && !left.local) {
+        await this.#localCore.deleteNamespacedService({ name: fedName, namespace, body: { preconditions: { uid: current.metadata?.uid } } }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw classify(err, `delete Service ${namespace}/${fedName}`);
+        });
+      } else {
+        await this.#replace(withMembership(current, left));
+      }
+      this.#o.status.clearMirror({ namespace, name }, 'federatedServices');
+      this.#o.log.info('left federated service', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${fedName}`, reason: 'Unexported' });
+      return;
+    }
+    if (isHeadless(remote)) throw new InvalidServiceError(`${namespace}/${name} is headless; headless Services cannot join a federated Service`);
+    await this.#ensureNamespace(namespace);
+    if (!current) {
+      const created = federatedFrom(remote, this.#o.settings, { remote: [entry] });
+      try {
+        await this.#localCore.createNamespacedService({ namespace, body: created, fieldManager: this.#o.fieldManager });
+      } catch (err) {
+        throw classify(err, `create Service ${namespace}/${fedName}`);
+      }
+    } else {
+      const m = membershipOf(current);
+      const members = { ...m, remote: m.remote.includes(entry) ? m.remote : [...m.remote, entry] };
+      // The local member is always the oldest; otherwise the oldest Link among the members wins.
+      const ages = m.local ? [] : await this.#o.linkAges();
+      const memberClusters = new Set(members.remote.map((x) => x.split('@')[1]));
+      const oldest = ages.find((c) => memberClusters.has(c));
+      const desired = !m.local && oldest === this.#cluster ? federatedFrom(remote, this.#o.settings, members) : withMembership(current, members);
+      const next: V1Service = { ...current, metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations }, spec: { ...current.spec, ports: desired.spec?.ports } };
+      if (!serviceMatches(current, next)) await this.#replace(next);
+    }
+    this.#o.status.setMirror({ namespace, name }, { namespace, name: fedName }, 'Mirrored', '', 'federatedServices');
+  }
+
+  async #replace(svc: V1Service): Promise<void> {
+    const namespace = svc.metadata?.namespace ?? '';
+    const name = svc.metadata?.name ?? '';
+    try {
+      await this.#localCore.replaceNamespacedService({ name, namespace, body: svc, fieldManager: this.#o.fieldManager });
+    } catch (err) {
+      throw classify(err, `update Service ${namespace}/${name}`);
+    }
+  }
+
   async #ensureNamespace(namespace: string): Promise<void> {
     if (this.#namespaces.get(namespace)) return;
     if (!this.#o.enableNamespaceCreation) {
@@ -397,6 +500,16 @@ export class ClusterWatcher {
   }
 
   async #sweepOrphans(): Promise<void> {
+    if (this.#remoteFederated?.hasListed ?? true) {
+      // Members this cluster no longer exports, e.g. removed while the controller was down.
+      const suffix = `@${this.#cluster}`;
+      for (const fed of this.#localFederated.list()) {
+        for (const entry of membershipOf(fed).remote.filter((m) => m.endsWith(suffix))) {
+          const name = entry.slice(0, -suffix.length);
+          if (!this.#remoteFederated?.get(name, fed.metadata?.namespace ?? '')) this.#enqueue({ kind: 'FederatedChanged', namespace: fed.metadata?.namespace ?? '', name });
+        }
+      }
+    }
     if (!this.remoteListed) return;
     for (const svc of this.#localServices.list()) {
       const ref = remoteRefOfMirror(svc);
@@ -440,8 +553,13 @@ export class ClusterWatcher {
   #reportPermanent(e: MirrorEvent, error: PermanentError, fields: Record<string, string>): void {
     this.#o.metrics.errors.inc({ target_cluster_name: this.#cluster, reason: error.reason });
     this.#o.log.warn('mirror skipped', { ...fields, reason: error.reason, error: error.message });
-    if (e.kind !== 'ServiceChanged') return;
-    this.#o.status.setMirror(e, { namespace: e.namespace, name: mirrorName(e, this.#o.settings) }, error.reason, error.message);
+    if (e.kind === 'FederatedChanged') {
+      this.#o.status.setMirror(e, { namespace: e.namespace, name: federatedServiceName(e.name) }, error.reason, error.message, 'federatedServices');
+    } else if (e.kind === 'ServiceChanged') {
+      this.#o.status.setMirror(e, { namespace: e.namespace, name: mirrorName(e, this.#o.settings) }, error.reason, error.message);
+    } else {
+      return;
+    }
     const link = this.#o.link.metadata;
     void this.#o.events.record(
       { apiVersion: this.#o.link.apiVersion, kind: 'Link', name: link.name, namespace: link.namespace ?? this.#o.namespace, uid: link.uid },

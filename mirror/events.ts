@@ -10,6 +10,11 @@ export type MirrorEvent =
    * serves every source and a lost intermediate event cannot leave a stale mirror.
    */
   | { kind: 'ServiceChanged'; namespace: string; name: string }
+  /**
+   * A remote Service's federated membership may have changed (it joined, left, or was
+   * deleted): add or remove `svc@cluster` in `<svc>-federated`.
+   */
+  | { kind: 'FederatedChanged'; namespace: string; name: string }
   /** A local namespace appeared: mirrors that were skipped for MissingNamespace can now be made. */
   | { kind: 'NamespaceCreated'; namespace: string }
   /**
@@ -24,12 +29,14 @@ export type MirrorEvent =
    */
   | { kind: 'OrphanSweep' };
 
-export type EventKey = `svc:${string}/${string}` | `ns:${string}` | 'gateway' | 'orphans';
+export type EventKey = `svc:${string}/${string}` | `fed:${string}/${string}` | `ns:${string}` | 'gateway' | 'orphans';
 
 export function eventKey(e: MirrorEvent): EventKey {
   switch (e.kind) {
     case 'ServiceChanged':
       return `svc:${e.namespace}/${e.name}`;
+    case 'FederatedChanged':
+      return `fed:${e.namespace}/${e.name}`;
     case 'NamespaceCreated':
       return `ns:${e.namespace}`;
     case 'GatewayChanged':
@@ -45,6 +52,10 @@ export function decodeKey(key: EventKey): MirrorEvent {
   if (key === 'gateway') return { kind: 'GatewayChanged' };
   if (key === 'orphans') return { kind: 'OrphanSweep' };
   if (key.startsWith('ns:')) return { kind: 'NamespaceCreated', namespace: key.slice(3) };
+  if (key.startsWith('fed:')) {
+    const [namespace = '', name = ''] = key.slice(4).split('/');
+    return { kind: 'FederatedChanged', namespace, name };
+  }
   const [namespace = '', name = ''] = key.slice(4).split('/');
   return { kind: 'ServiceChanged', namespace, name };
 }

@@ -13,6 +13,7 @@ import { errorMessage, type Logger } from '../log/logger.ts';
 import { Defaults, Labels } from '../names/linkerd.ts';
 import { ClusterWatcher } from './cluster-watcher.ts';
 import { LinkStatusWriter } from './link-status.ts';
+import { isFederatedService, membershipOf, withMembership } from './federated-mirror.ts';
 import { LocalWriter } from './local-writer.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import type { MirrorConfig } from './config.ts';
@@ -151,7 +152,7 @@ export class LinkController {
       await this.#patchFinalizers(link, [...(link.metadata.finalizers ?? []), MIRROR_FINALIZER]);
     }
     if (!this.#seeded) {
-      this.#status.seed(link.status?.mirrorServices);
+      this.#status.seed(link.status?.mirrorServices, link.status?.federatedServices);
       this.#seeded = true;
     }
 
@@ -224,7 +225,8 @@ export class LinkController {
         excludedLabels: link.spec.excludedLabels ?? [],
         excludedAnnotations: link.spec.excludedAnnotations ?? [],
       },
-      selectors: { gateway: link.spec.selector, remoteDiscovery: link.spec.remoteDiscoverySelector },
+      selectors: { gateway: link.spec.selector, remoteDiscovery: link.spec.remoteDiscoverySelector, federated: link.spec.federatedServiceSelector },
+      linkAges: () => this.#linkAges(),
       gatewayAddresses,
       probePort: probe?.port,
       enableNamespaceCreation: this.#cfg.enableNamespaceCreation,
@@ -260,6 +262,17 @@ export class LinkController {
     // Prove the gateway before the first mirror is written, so Endpoints start out right.
     await worker.probeOnce();
     worker.start();
+  }
+
+  /** Target clusters of every Link in the namespace, oldest Link first. */
+  async #linkAges(): Promise<string[]> {
+    const res = (await this.#custom.listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.#cfg.namespace, plural: LINK_PLURAL })) as {
+      items: Array<{ metadata?: { creationTimestamp?: string; name?: string }; spec?: { targetClusterName?: string } }>;
+    };
+    return res.items
+      .map((l) => ({ at: l.metadata?.creationTimestamp ?? '', name: l.metadata?.name ?? '', cluster: l.spec?.targetClusterName ?? '' }))
+      .sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name))
+      .map((l) => l.cluster);
   }
 
   async #stopWatcher(): Promise<void> {
@@ -333,6 +346,28 @@ export async function deleteMirrorsOf(kc: KubeConfig, cluster: string, fieldMana
   }
   for (const svc of (await core.listServiceForAllNamespaces({ labelSelector: selector })).items) {
     if ((await writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svc)) === 'deleted') n++;
+  }
+  // Federated Services: drop this cluster's `svc@cluster` entries; delete those left empty.
+  const suffix = `@${cluster}`;
+  for (const fed of (await core.listServiceForAllNamespaces({ labelSelector: `${Labels.mirroredService}=true,!${Labels.clusterName}` })).items) {
+    if (!isFederatedService(fed)) continue;
+    const m = membershipOf(fed);
+    if (!m.remote.some((x) => x.endsWith(suffix))) continue;
+    const left = { ...m, remote: m.remote.filter((x) => !x.endsWith(suffix)) };
+    const name = fed.metadata?.name ?? '';
+    const namespace = fed.metadata?.namespace ?? '';
+    if (left.remote.length === 0 && !left.local) await core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: fed.metadata?.uid } } });
+    else await core.replaceNamespacedService({ name, namespace, body: withMembership(fed, left), fieldManager });
+    n++;
+  }
+  // The probe Endpoints carry the gateway label instead of the mirror one.
+  for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: `${Labels.mirroredGateway}=true,${Labels.clusterName}=${cluster}` })).items) {
+    try {
+      await core.deleteNamespacedEndpoints({ name: ep.metadata?.name ?? '', namespace: ep.metadata?.namespace ?? '', body: { preconditions: { uid: ep.metadata?.uid } } });
+      n++;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
   return n;
 }

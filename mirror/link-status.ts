@@ -7,6 +7,8 @@ import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type ConditionStatus, ty
 import type { Logger } from '../log/logger.ts';
 import { Defaults } from '../names/linkerd.ts';
 
+export type StatusList = 'mirrorServices' | 'federatedServices';
+
 export type MirrorReason = 'Mirrored' | 'InvalidService' | 'Error' | 'MissingNamespace' | 'NameCollision';
 
 /** Link-wide conditions (ours; upstream has none): credentials and remote reachability. */
@@ -23,6 +25,7 @@ export interface LinkLevelCondition {
 export class LinkStatusWriter {
   readonly #api: CustomObjectsApi;
   readonly #mirrors = new Map<string, ServiceStatus>();
+  readonly #federated = new Map<string, ServiceStatus>();
   readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
   #dirty = false;
   #timer?: NodeJS.Timeout;
@@ -40,14 +43,16 @@ export class LinkStatusWriter {
   }
 
   /** Seeds from the Link's current status so existing transition times survive a restart. */
-  seed(existing: ServiceStatus[] | undefined): void {
-    for (const s of existing ?? []) this.#mirrors.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, s);
+  seed(mirrors: ServiceStatus[] | undefined, federated?: ServiceStatus[]): void {
+    for (const s of mirrors ?? []) this.#mirrors.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, s);
+    for (const s of federated ?? []) this.#federated.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, s);
   }
 
-  setMirror(remote: { namespace: string; name: string }, local: { namespace: string; name: string } | undefined, reason: MirrorReason, message: string): void {
+  setMirror(remote: { namespace: string; name: string }, local: { namespace: string; name: string } | undefined, reason: MirrorReason, message: string, list: StatusList = 'mirrorServices'): void {
+    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
     const key = `${remote.namespace}/${remote.name}`;
     const status: ConditionStatus = reason === 'Mirrored' ? 'True' : 'False';
-    const prev = this.#mirrors.get(key)?.conditions?.find((c) => c.type === 'Mirrored');
+    const prev = entries.get(key)?.conditions?.find((c) => c.type === 'Mirrored');
     const changed = !prev || prev.status !== status || prev.reason !== reason;
     if (!changed && prev.message === message) return;
     const condition: LinkCondition = {
@@ -58,7 +63,7 @@ export class LinkStatusWriter {
       lastTransitionTime: changed ? this.#timestamp() : prev.lastTransitionTime,
     };
     if (local) condition.localRef = { group: '', kind: 'Service', namespace: local.namespace, name: local.name };
-    this.#mirrors.set(key, {
+    entries.set(key, {
       controllerName: Defaults.controllerName,
       remoteRef: { group: '', kind: 'Service', namespace: remote.namespace, name: remote.name },
       conditions: [condition],
@@ -67,8 +72,9 @@ export class LinkStatusWriter {
   }
 
   /** Drops a remote Service from the status (it is no longer exported). */
-  clearMirror(remote: { namespace: string; name: string }): void {
-    if (this.#mirrors.delete(`${remote.namespace}/${remote.name}`)) this.#markDirty();
+  clearMirror(remote: { namespace: string; name: string }, list: StatusList = 'mirrorServices'): void {
+    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    if (entries.delete(`${remote.namespace}/${remote.name}`)) this.#markDirty();
   }
 
   mirrorCondition(remote: { namespace: string; name: string }): LinkCondition | undefined {
@@ -91,11 +97,13 @@ export class LinkStatusWriter {
     if (this.#flushing) await this.#flushing;
     if (!this.#dirty) return;
     this.#dirty = false;
-    const mirrorServices = [...this.#mirrors.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+    const sorted = (m: Map<string, ServiceStatus>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+    const mirrorServices = sorted(this.#mirrors);
+    const federatedServices = sorted(this.#federated);
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
     this.#flushing = this.#api
       .patchNamespacedCustomObjectStatus(
-        { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, conditions } } },
+        { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, federatedServices, conditions } } },
         mergePatch,
       )
       .then(

@@ -135,7 +135,7 @@ function isOwnedProbe(obj: V1Endpoints, clusterName: string): boolean {
 }
 
 /** 4xx validation answers cannot be fixed by retrying; everything else (5xx, network, conflicts) can. */
-function classify(err: unknown, what: string): Error {
+export function classify(err: unknown, what: string): Error {
   const code = apiStatus(err);
   const msg = `${what}: ${apiErrorMessage(err)}`;
   if (code === 400 || code === 422) return new RejectedWriteError(msg);

@@ -2,7 +2,7 @@
 // parsed once into a frozen MirrorConfig; only the Lease holder runs the Link controller.
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
-import { parseGoDuration } from '../link/duration.ts';
+import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { parseListenAddr, startAdminServer } from '../admin/admin-server.ts';
 import { loadKubeConfig } from '../kube/client.ts';
@@ -33,7 +33,7 @@ interface MirrorFlags {
 }
 
 function duration(flag: string, text: string): number {
-  const ms = parseGoDuration(text);
+  const ms = tryParseGoDuration(text);
   if (ms === undefined || ms <= 0) throw new UsageError(`invalid --${flag} "${text}": use a positive Go duration such as 30s or 1m`);
   return ms;
 }

@@ -8,6 +8,8 @@ import type { MirrorMode } from './mirror-objects.ts';
 export interface ExportSelectors {
   gateway?: LabelSelector;
   remoteDiscovery?: LabelSelector;
+  /** Members of `<svc>-federated`; watched separately (a different label key, as a rule). */
+  federated?: LabelSelector;
 }
 
 export function exportModeOf(svc: V1Service, sel: ExportSelectors, hasGateway: boolean): MirrorMode | undefined {
