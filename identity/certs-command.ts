@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../cli/usage-error.ts';
 import { Defaults } from '../names/linkerd.ts';
-import { InvalidDurationError, parseGoDuration } from './go-duration.ts';
+import { InvalidDurationError, parseGoDuration } from '../duration/go-duration.ts';
 import { formatIdentityName, parseIdentityName } from './identity-name.ts';
 import { createIdentityIssuer } from './issuer.ts';
 import { issueLeaf } from './leaf.ts';

@@ -5,7 +5,7 @@ import { UsageError } from '../cli/usage-error.ts';
 import { Defaults } from '../names/linkerd.ts';
 import { runChecksUntil } from './check.ts';
 import { formatCheckResults, isFailure, parseCheckFormat } from './check-report.ts';
-import { parseGoDuration } from './duration.ts';
+import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { formatGatewaysJson, formatGatewaysTable, readGateways } from './gateways.ts';
 import { parseMetricsUrls } from './gateways-metrics.ts';
 import { loadKubeAccess } from './kube-access.ts';
@@ -13,7 +13,7 @@ import { loadKubeAccess } from './kube-access.ts';
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function durationFlag(flag: string, text: string, allowZero: boolean): number {
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseGoDuration(text);
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : tryParseGoDuration(text);
   if (ms === undefined || (!allowZero && ms <= 0)) throw new UsageError(`${flag} "${text}": expected a duration such as 10s, 1m or 5m`);
   return ms;
 }

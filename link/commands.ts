@@ -5,7 +5,7 @@ import { UsageError } from '../cli/usage-error.ts';
 import { checkCommand, gatewaysCommand } from './check-cli.ts';
 import { createLogger } from '../log/logger.ts';
 import { Defaults, Labels } from '../names/linkerd.ts';
-import { parseGoDuration } from './duration.ts';
+import { tryParseGoDuration } from '../duration/go-duration.ts';
 import type { InstallValues } from './install.ts';
 import {
   InvalidValueError,
@@ -59,7 +59,7 @@ function parsePortFlag(flag: string, v: string): number {
 }
 
 function parseDurationFlag(flag: string, v: string, allowZero: boolean): number {
-  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : parseGoDuration(v);
+  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : tryParseGoDuration(v);
   if (ms === undefined || (!allowZero && ms <= 0)) throw new UsageError(`${flag} "${v}": expected a duration such as 30s, 24h or 8760h`);
   return ms;
 }

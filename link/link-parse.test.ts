@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatGoDuration, parseGoDuration } from './duration.ts';
 import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from './link-parse.ts';
 import { fullLink } from './test-fixtures.ts';
 
@@ -97,23 +96,5 @@ describe('parseLink', () => {
     const link = fullLink();
     link.status = { mirrorServices: [{ controllerName: 'x' }] };
     assert.deepEqual(problemsOf(link), ['status.mirrorServices[0] needs controllerName and remoteRef']);
-  });
-});
-
-describe('Go durations', () => {
-  it('parses and formats', () => {
-    assert.equal(parseGoDuration('30s'), 30_000);
-    assert.equal(parseGoDuration('1m30s'), 90_000);
-    assert.equal(parseGoDuration('1.5h'), 5_400_000);
-    assert.equal(parseGoDuration('500ms'), 500);
-    assert.equal(parseGoDuration('0'), 0);
-    assert.equal(parseGoDuration('3'), undefined);
-    assert.equal(parseGoDuration('3 s'), undefined);
-    assert.equal(parseGoDuration('-3s'), undefined);
-    assert.equal(parseGoDuration(''), undefined);
-    assert.equal(formatGoDuration(3000), '3s');
-    assert.equal(formatGoDuration(90_000), '1m30s');
-    assert.equal(formatGoDuration(3_600_000), '1h0m0s');
-    assert.equal(formatGoDuration(250), '250ms');
   });
 });

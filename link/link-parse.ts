@@ -2,7 +2,7 @@
 // every invalid field at once with its path, so a bad Link is one clear message, not a crash
 // deep in the mirror controller.
 import { Defaults } from '../names/linkerd.ts';
-import { parseGoDuration } from './duration.ts';
+import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { selectorProblems } from './label-selector.ts';
 import type { LabelSelector, Link, LinkProbe, LinkSpec, LinkStatus, ProbeSpec } from './link-types.ts';
 import { LINK_GROUP, LINK_KIND, LINK_VERSIONS } from './link-types.ts';
@@ -145,7 +145,7 @@ function parseProbeSpec(raw: Obj, problems: string[]): ProbeSpec {
   if (probe.period !== undefined && probe.period !== '' && probePeriodMs(probe.period) === undefined) {
     problems.push(`spec.probeSpec.period "${probe.period}" is not a duration (e.g. "3s")`);
   }
-  const timeoutMs = parseGoDuration(probe.timeout);
+  const timeoutMs = tryParseGoDuration(probe.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) {
     problems.push(`spec.probeSpec.timeout "${probe.timeout}" is not a positive duration (e.g. "30s")`);
   }
@@ -192,7 +192,7 @@ function portNumber(text: string): number | undefined {
 /** Probe periods are durations; a bare integer means seconds (what gateway annotations carry). */
 function probePeriodMs(text: string): number | undefined {
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  return parseGoDuration(text);
+  return tryParseGoDuration(text);
 }
 
 /** The gateway addresses of a Link, trimmed; empty for pod-to-pod links. */
@@ -217,7 +217,7 @@ export function linkProbe(link: Link): LinkProbe | undefined {
     path: p.path,
     port: port ?? Defaults.probePort,
     periodMs: (p.period ? probePeriodMs(p.period) : undefined) ?? Defaults.probePeriodSeconds * 1000,
-    timeoutMs: parseGoDuration(p.timeout ?? Defaults.probeTimeout) ?? 30_000,
+    timeoutMs: tryParseGoDuration(p.timeout ?? Defaults.probeTimeout) ?? 30_000,
     failureThreshold: Number(p.failureThreshold ?? Defaults.probeFailureThreshold),
   };
 }

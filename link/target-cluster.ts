@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../cli/usage-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { Annotations, Defaults } from '../names/linkerd.ts';
-import { formatGoDuration, parseGoDuration } from './duration.ts';
+import { formatGoDuration, tryParseGoDuration } from '../duration/go-duration.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, isConflict, isForbidden, isNotFound, requestOptions } from './kube-access.ts';
 import type { GatewayFacts } from './link-render.ts';
@@ -165,7 +165,7 @@ export function gatewayFromService(svc: V1Service, lookup: GatewayLookup): Gatew
   const probePath = annotations[Annotations.probePath];
   if (!probePath) throw new GatewayNotReadyError(`gateway Service ${id} has no ${Annotations.probePath} annotation: reinstall it with "multicluster install"`);
   const rawPeriod = annotations[Annotations.probePeriod] ?? String(Defaults.probePeriodSeconds);
-  const periodMs = /^\d+$/.test(rawPeriod) ? Number(rawPeriod) * 1000 : parseGoDuration(rawPeriod);
+  const periodMs = /^\d+$/.test(rawPeriod) ? Number(rawPeriod) * 1000 : tryParseGoDuration(rawPeriod);
   if (periodMs === undefined || periodMs <= 0) {
     throw new GatewayNotReadyError(`gateway Service ${id} has an invalid ${Annotations.probePeriod} annotation "${rawPeriod}": use seconds, e.g. "3"`);
   }
