@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { RbacAuthorizationV1Api, type CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { freePort } from '../e2e/harness/control-plane.ts';
 import { waitFor } from '../e2e/harness/managed-process.ts';
 import { BIN } from '../e2e/fixtures/cli.ts';
@@ -95,13 +95,6 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     anchorPem = (await createTrustAnchor()).certPem;
     await putTrustRoots(env.core1, anchorPem);
     await putTrustRoots(env.core2, anchorPem);
-    // The remote-access role (`allow`) may only read linkerd-config; let it read the roots too.
-    const rbac2 = env.pair.cluster2.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-    await rbac2.createNamespacedRole({ namespace: 'linkerd', body: { metadata: { name: 'read-trust-roots' }, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['linkerd-identity-trust-roots'], verbs: ['get'] }] } });
-    await rbac2.createNamespacedRoleBinding({
-      namespace: 'linkerd',
-      body: { metadata: { name: 'read-trust-roots' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-trust-roots' }, subjects: [{ kind: 'ServiceAccount', name: SA, namespace: MC_NS }] },
-    });
     // Two exported Services behind one backend, mirrored into an existing namespace.
     for (const core of [env.core1, env.core2]) await core.createNamespace({ body: { metadata: { name: 'web' } } });
     for (const name of ['web', 'api']) {

@@ -1,5 +1,7 @@
 // Read-only access for mirror controllers in OTHER clusters (`allow`, and `install` for the
-// default account). Everything here is what a remote service mirror and destination read.
+// default account). Everything here is what a remote service mirror and destination read,
+// plus the trust roots `multicluster check` compares through the Link's credentials.
+import { TRUST_ROOTS_CONFIGMAP } from './check-trust.ts';
 import type { Manifest } from './manifest.ts';
 import { CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, SA_NAME_ANNOTATION, SA_TOKEN_SECRET_TYPE } from './version.ts';
 
@@ -25,7 +27,7 @@ export function renderRemoteAccess(opts: RemoteAccessOptions): Manifest[] {
         { apiGroups: [''], resources: ['pods', 'endpoints', 'services'], verbs: read },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
         { apiGroups: ['policy.linkerd.io'], resources: ['servers'], verbs: read },
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: [opts.linkerdConfigMap ?? 'linkerd-config'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: [opts.linkerdConfigMap ?? 'linkerd-config', TRUST_ROOTS_CONFIGMAP] },
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       ],
     },
