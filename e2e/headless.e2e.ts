@@ -29,7 +29,7 @@ function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
   return waitFor(what, fn, WAIT);
 }
 
-describe('headless mirroring', { concurrency: false }, () => {
+describe('headless mirroring and namespace creation', { concurrency: false }, () => {
   before(async () => {
     env = await linkedPair();
     for (const core of [env.core1, env.core2]) await core.createNamespace({ body: { metadata: { name: 'db' } } });
@@ -48,7 +48,7 @@ describe('headless mirroring', { concurrency: false }, () => {
         }),
       );
     }
-    await env.startMirror('mirror-a', ['--enable-headless-services']);
+    await env.startMirror('mirror-a', ['--enable-headless-services', '--enable-namespace-creation']);
   });
   after(async () => {
     await env?.stop();
@@ -92,5 +92,17 @@ describe('headless mirroring', { concurrency: false }, () => {
   test('unexporting the headless Service removes the root and every endpoint mirror', async () => {
     await env.core2.patchNamespacedService({ name: 'nginx', namespace: 'db', body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1exported' }] });
     await until('all headless mirrors removed', async () => ((await svc1('nginx-cluster2')) || (await svc1('nginx-0-cluster2')) ? undefined : true));
+  });
+
+  test('--enable-namespace-creation creates a missing namespace, labelled as the mirror made it', async () => {
+    await env.core2.createNamespace({ body: { metadata: { name: 'fresh' } } });
+    await env.core2.createNamespacedService({
+      namespace: 'fresh',
+      body: { metadata: { name: 'api', labels: { 'mirror.linkerd.io/exported': 'true' } }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    });
+    await until('mirror in the created namespace', () => read(() => env.core1.readNamespacedService({ name: 'api-cluster2', namespace: 'fresh' })));
+    const ns = await env.core1.readNamespace({ name: 'fresh' });
+    assert.equal(ns.metadata?.labels?.['mirror.linkerd.io/mirrored-service'], 'true');
+    assert.equal(ns.metadata?.labels?.['mirror.linkerd.io/cluster-name'], 'cluster2');
   });
 });

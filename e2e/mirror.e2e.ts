@@ -346,6 +346,20 @@ describe('service mirror', { concurrency: false }, () => {
     assert.equal(probe.subsets?.[0]?.ports?.[0]?.port, 4191);
   });
 
+  test('a credentials Secret with an unusable kubeconfig is reported as an Event and a condition; mirrors stay', async () => {
+    const before = await mirrorUids();
+    const secret = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
+    await env.core1.replaceNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS, body: { ...secret, data: { kubeconfig: Buffer.from('this: is: not a kubeconfig').toString('base64') } } });
+    const c = await waitLinkCondition('CredentialsValid', 'False', 'KubeconfigInvalid');
+    assert.match(c.message, /re-run `multicluster link`/);
+    await waitFor('KubeconfigInvalid event', async () => (await env.core1.listNamespacedEvent({ namespace: MC_NS })).items.find((e) => e.reason === 'KubeconfigInvalid'), WAIT);
+    assert.ok(mirror.proc.running);
+    assert.deepEqual([...(await mirrorUids()).keys()].sort(), [...before.keys()].sort());
+    const current = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
+    await env.core1.replaceNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS, body: { ...current, data: secret.data } });
+    await waitLinkCondition('CredentialsValid', 'True');
+  });
+
   test('a missing credentials Secret is reported, the controller keeps running, and mirrors stay', async () => {
     const before = await mirrorUids();
     const secret = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
