@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { freePort } from '../e2e/harness/control-plane.ts';
 import { waitFor } from '../e2e/harness/managed-process.ts';
 import { BIN } from '../e2e/fixtures/cli.ts';
@@ -199,9 +200,17 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     assert.equal(result(revoked, 'controller')?.status, 'ok');
   });
 
-  test('unlink | kubectl delete removes what link created and the mirrors', async () => {
+  test('unlink | kubectl delete removes what link created, the mirrors and the probe Endpoints', async () => {
+    const probeEndpoints = () => env.core1.readNamespacedEndpoints({ name: 'probe-cluster2', namespace: MC_NS });
+    assert.equal((await probeEndpoints()).metadata?.name, 'probe-cluster2', 'the controller wrote the probe Endpoints');
     const unlink = await mc(['unlink', '--cluster-name', 'cluster2']);
     assert.equal(unlink.code, 0, unlink.stderr);
+    // The Link first, while its controller still runs to clear its finalizer; then the controller.
+    const stubs = parseAllDocuments(unlink.stdout)
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string } })
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.deepEqual(stubs.slice(0, 2), ['Link/cluster2', 'Deployment/controller-cluster2']);
+    assert.equal(stubs[stubs.indexOf('Service/probe-cluster2') + 1], 'Endpoints/probe-cluster2');
     // --controller=false: the controller stubs were never created, hence --ignore-not-found.
     // The Lease is the controller's, not link's: a plain-process controller that keeps
     // running recreates it, so it is not asserted here.
@@ -211,6 +220,7 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     };
     await absent('the Link', () => env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' }));
     await absent('the credentials Secret', () => env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS }));
+    await absent('the probe Endpoints', probeEndpoints);
     const secrets = await env.core1.listSecretForAllNamespaces({ labelSelector: 'multicluster.linkerd.io/cluster-name=cluster2' });
     assert.deepEqual(secrets.items.map((s) => s.metadata?.name), [], 'the linkerd-namespace credentials copy is deleted');
     assert.equal(await mirrorCount(), 0, 'mirror Services are deleted');

@@ -201,8 +201,9 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
     const r = await mc(['unlink', '--cluster-name', 'east']);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
-    assert.deepEqual(docs.slice(0, 3).map((d) => `${d.kind}/${d.metadata.name}`), ['Deployment/controller-east', 'Link/east', 'Service/web-east']);
+    assert.deepEqual(docs.slice(0, 3).map((d) => `${d.kind}/${d.metadata.name}`), ['Link/east', 'Deployment/controller-east', 'Service/web-east']);
     assert.ok(docs.some((d) => d.kind === 'Secret' && d.metadata.namespace === 'linkerd' && d.metadata.name === 'cluster-credentials-east'), 'the labelled Secret is listed');
+    assert.ok(docs.some((d) => d.kind === 'Endpoints' && d.metadata.namespace === NS && d.metadata.name === 'probe-east'), 'the probe Endpoints are listed');
     assert.equal(docs.some((d) => d.metadata.name === 'web-west' || d.metadata.name === 'cluster-credentials-west'), false);
   });
 });

@@ -1,6 +1,10 @@
 // `multicluster unlink`: stubs for `kubectl delete` of everything `link` created in the
-// SOURCE cluster plus the mirrors of that cluster. The controller goes first so it cannot
-// recreate mirrors while they are being deleted.
+// SOURCE cluster plus the mirrors of that cluster. The Link goes first: the controller holds
+// a finalizer (multicluster.linkerd.io/mirrors) on it and removes the Link's mirrors when it
+// is deleted, so it must still run when the Link is deleted. kubectl deletes in order and
+// only then waits, so the controller Deployment comes right after, then everything else.
+// The probe Endpoints are the controller's, not link's, but are listed after the probe
+// Service so they go too when there is no probe Service (e.g. `link --controller=false`).
 import { ObjectNames } from '../names/linkerd.ts';
 import { controllerObjectNames } from './controller.ts';
 import { LINK_API_VERSION, LINK_KIND } from './link-types.ts';
@@ -27,14 +31,17 @@ const byNamespaceThenName = (a: NamespacedName, b: NamespacedName) =>
   a.namespace === b.namespace ? a.name.localeCompare(b.name) : a.namespace.localeCompare(b.namespace);
 
 export function renderUnlink(input: UnlinkInput): ObjectStub[] {
-  const controller = controllerObjectNames(input.clusterName, input.namespace).map(([apiVersion, kind, name, ns]) =>
-    stub(apiVersion, kind, name, ns),
+  const probe = ObjectNames.probeService(input.clusterName);
+  const controller = controllerObjectNames(input.clusterName, input.namespace).flatMap(([apiVersion, kind, name, ns]) =>
+    kind === 'Service' && name === probe
+      ? [stub(apiVersion, kind, name, ns), stub('v1', 'Endpoints', probe, input.namespace)]
+      : [stub(apiVersion, kind, name, ns)],
   );
   if (input.onlyController) return controller;
   const [deployment, ...rest] = controller;
   return [
-    ...(deployment ? [deployment] : []),
     stub(LINK_API_VERSION, LINK_KIND, input.clusterName, input.namespace),
+    ...(deployment ? [deployment] : []),
     ...[...input.mirrors].sort(byNamespaceThenName).map((m) => stub('v1', 'Service', m.name, m.namespace)),
     ...rest,
     stub('v1', 'Secret', ObjectNames.credentialsSecret(input.clusterName), input.namespace),
