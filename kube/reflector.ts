@@ -13,8 +13,6 @@ export type ReflectorEvent<T> =
   | { type: 'deleted'; object: T }
   /** A full list succeeded; the cache now reflects the server. */
   | { type: 'listed' }
-  /** A watch was re-established after a failure without needing a relist. */
-  | { type: 'recovered' }
   /** The list or watch failed; the cache keeps its last known state until the next list. */
   | { type: 'error'; message: string };
 
@@ -50,7 +48,6 @@ export class Reflector<T extends KubernetesObject> {
   #loop?: Promise<void>;
   #listedOnce = false;
   #listedWaiters: Array<() => void> = [];
-  #failing = false;
 
   constructor(opts: ReflectorOptions<T>) {
     this.#opts = opts;
@@ -108,7 +105,10 @@ export class Reflector<T extends KubernetesObject> {
           this.#resourceVersion = '';
           continue;
         }
-        this.#failing = true;
+        // Relist once the server answers again: a successful list is the only proof it is
+        // back (a watch request can be accepted before it fails), and after a long outage
+        // the old resourceVersion may be compacted anyway.
+        this.#resourceVersion = '';
         this.#opts.onEvent({ type: 'error', message: apiErrorMessage(err) });
         await this.#pause(backoff * (0.8 + Math.random() * 0.4));
         backoff = Math.min(backoff * 2, this.#opts.maxBackoffMs ?? 10_000);
@@ -128,7 +128,6 @@ export class Reflector<T extends KubernetesObject> {
     }
     this.#resourceVersion = list.metadata?.resourceVersion ?? '';
     this.#listedOnce = true;
-    this.#failing = false;
     for (const w of this.#listedWaiters.splice(0)) w();
     this.#opts.onEvent({ type: 'listed' });
   }
@@ -136,9 +135,13 @@ export class Reflector<T extends KubernetesObject> {
   #watchOnce(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      // The server ends a watch after timeoutSeconds; if it went silent (a partition leaves
+      // the TCP connection open), give up a little later and reconnect.
+      const deadline = setTimeout(() => finish(new Error(`watch of ${this.#opts.path} got no end from the server within ${this.#timeoutSeconds + 30}s`)), (this.#timeoutSeconds + 30) * 1000);
       const finish = (err?: unknown) => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         this.#abort?.abort();
         if (err) reject(err);
         else resolve();
@@ -168,10 +171,6 @@ export class Reflector<T extends KubernetesObject> {
         .then(
           (controller) => {
             this.#abort = controller;
-            if (this.#failing) {
-              this.#failing = false;
-              this.#opts.onEvent({ type: 'recovered' });
-            }
             if (this.#stopped) finish();
           },
           (err: unknown) => finish(err),

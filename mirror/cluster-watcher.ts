@@ -207,11 +207,10 @@ export class ClusterWatcher {
         this.#enqueue({ kind: 'ServiceChanged', namespace: e.object.metadata?.namespace ?? '', name: e.object.metadata?.name ?? '' });
         return;
       case 'listed':
-      case 'recovered':
         this.#o.metrics.remoteReachable.set(labels, 1);
         this.#o.status.setLinkCondition('RemoteReachable', 'True', 'Connected', 'the remote API server answers list and watch requests');
         this.#o.status.setLinkCondition('CredentialsValid', 'True', 'Accepted', 'the remote API server accepted the credentials');
-        if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
+        this.#enqueue({ kind: 'OrphanSweep' });
         return;
       case 'error': {
         this.#o.metrics.remoteReachable.set(labels, 0);
@@ -236,7 +235,7 @@ export class ClusterWatcher {
   }
 
   #onRemoteSlice(e: ReflectorEvent<V1EndpointSlice>): void {
-    if (e.type === 'listed' || e.type === 'error' || e.type === 'recovered') return;
+    if (e.type === 'listed' || e.type === 'error') return;
     const ns = e.object.metadata?.namespace ?? '';
     const svc = e.object.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (!svc) return;
@@ -255,7 +254,7 @@ export class ClusterWatcher {
 
   /** Someone else changed or deleted one of our mirrors: converge it back. */
   #onLocalMirror(e: ReflectorEvent<V1Service | V1Endpoints>): void {
-    if (e.type === 'listed' || e.type === 'error' || e.type === 'recovered') {
+    if (e.type === 'listed' || e.type === 'error') {
       this.#o.metrics.mirrors.set({ target_cluster_name: this.#cluster }, this.#localServices.list().length);
       return;
     }
@@ -552,7 +551,10 @@ export class ClusterWatcher {
 
   #reportPermanent(e: MirrorEvent, error: PermanentError, fields: Record<string, string>): void {
     this.#o.metrics.errors.inc({ target_cluster_name: this.#cluster, reason: error.reason });
-    this.#o.log.warn('mirror skipped', { ...fields, reason: error.reason, error: error.message });
+    // Repair passes re-check skipped Services; say it loudly only when something changed.
+    const prev = e.kind === 'ServiceChanged' ? this.#o.status.mirrorCondition(e) : undefined;
+    const repeated = prev?.reason === error.reason && prev.message === error.message;
+    (repeated ? this.#o.log.debug : this.#o.log.warn)('mirror skipped', { ...fields, reason: error.reason, error: error.message });
     if (e.kind === 'FederatedChanged') {
       this.#o.status.setMirror(e, { namespace: e.namespace, name: federatedServiceName(e.name) }, error.reason, error.message, 'federatedServices');
     } else if (e.kind === 'ServiceChanged') {

@@ -8,6 +8,17 @@ import type { CoreV1Api, V1Service } from '@kubernetes/client-node';
 import { apiErrorMessage, apiStatus, isNotFound } from '../kube/client.ts';
 import { Annotations } from '../names/linkerd.ts';
 
+const REMOTE_READ_TIMEOUT_MS = 10_000;
+
+/** client-node requests have no timeout of their own; a partitioned remote must not stall a repair pass. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface ResolvedGateway {
   addresses: string[];
   source: 'remote-service' | 'link-spec';
@@ -49,7 +60,7 @@ export async function resolveGateway(remoteCore: CoreV1Api | undefined, gatewayI
   let remoteError: ResolvedGateway['remoteError'];
   if (remoteCore && ref) {
     try {
-      const svc = await remoteCore.readNamespacedService(ref);
+      const svc = await withTimeout(remoteCore.readNamespacedService(ref), REMOTE_READ_TIMEOUT_MS, `reading the remote gateway Service ${ref.namespace}/${ref.name}`);
       const live = ingressOf(svc);
       if (svc.metadata?.annotations?.[Annotations.gatewayIdentity] === gatewayIdentity && live.length > 0) {
         return { ...(await resolveHosts(live)), source: 'remote-service' };

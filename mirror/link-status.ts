@@ -7,6 +7,8 @@ import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type ConditionStatus, ty
 import type { Logger } from '../log/logger.ts';
 import { Defaults } from '../names/linkerd.ts';
 
+const WRITE_TIMEOUT_MS = 10_000;
+
 export type StatusList = 'mirrorServices' | 'federatedServices';
 
 export type MirrorReason = 'Mirrored' | 'InvalidService' | 'Error' | 'MissingNamespace' | 'NameCollision';
@@ -101,11 +103,18 @@ export class LinkStatusWriter {
     const mirrorServices = sorted(this.#mirrors);
     const federatedServices = sorted(this.#federated);
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
-    this.#flushing = this.#api
-      .patchNamespacedCustomObjectStatus(
-        { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, federatedServices, conditions } } },
-        mergePatch,
-      )
+    this.log.debug('writing link status', { link: this.linkName, mirrors: mirrorServices.length, federated: federatedServices.length, conditions: conditions.map((c) => `${c.type}=${c.status}`).join(',') });
+    const patch = this.#api.patchNamespacedCustomObjectStatus(
+      { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, federatedServices, conditions } } },
+      mergePatch,
+    );
+    // client-node requests carry no timeout; a stuck write must not hold every later one.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`status write got no answer within ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);
+    });
+    this.#flushing = Promise.race([patch, timeout])
+      .finally(() => clearTimeout(timer))
       .then(
         () => undefined,
         (err: unknown) => {
