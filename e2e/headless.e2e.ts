@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Endpoints, V1Service } from '@kubernetes/client-node';
-import { isNotFound } from '../kube/client.ts';
+import { readIfExists as read } from '../kube/client.ts';
 import { waitFor } from './harness/managed-process.ts';
 import type { RunningPod } from './harness/pod-runner.ts';
 import { linkedPair, type LinkedPair } from './fixtures/linked-pair.ts';
@@ -12,15 +12,6 @@ import { workloadCommand } from './workloads/launch.ts';
 const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
 let env: LinkedPair;
 const pods: RunningPod[] = [];
-
-async function read<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 const svc1 = (name: string) => read(() => env.core1.readNamespacedService({ name, namespace: 'db' }));
 const ep1 = (name: string) => read(() => env.core1.readNamespacedEndpoints({ name, namespace: 'db' }));

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import { isNotFound } from '../kube/client.ts';
+import { readIfExists as tryRead } from '../kube/client.ts';
 import { waitFor } from './harness/managed-process.ts';
 import { cli } from './fixtures/cli.ts';
 import { apply } from './fixtures/kubectl.ts';
@@ -15,15 +15,6 @@ const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 let env: LinkedPair;
 let mirror: MirrorProcess;
 let gatewayIp: string;
-
-async function tryRead<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 const readSvc = (core: CoreV1Api, namespace: string, name: string) => tryRead(() => core.readNamespacedService({ name, namespace }));
 const readEp = (core: CoreV1Api, namespace: string, name: string) => tryRead(() => core.readNamespacedEndpoints({ name, namespace }));

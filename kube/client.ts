@@ -46,6 +46,16 @@ export function apiErrorMessage(err: unknown): string {
   return String(err);
 }
 
+/** The object, or undefined when the API says it does not exist. */
+export async function readIfExists<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 export function loadKubeConfig(opts: { kubeconfig?: string; context?: string; yaml?: string }): KubeConfig {
   const kc = new KubeConfig();
   if (opts.yaml !== undefined) kc.loadFromString(opts.yaml);
