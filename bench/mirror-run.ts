@@ -35,6 +35,7 @@ export interface MirrorRunConfig {
   /** Label flips and endpoint flips each (two writes apiece). */
   flips: number;
   convergeTimeoutMs: number;
+  workerReference: boolean;
   progress: (msg: string) => void;
 }
 
@@ -42,7 +43,7 @@ export interface MirrorRunFigures {
   launcher: string;
   setupMs: number;
   rawCreateMs: number;
-  rawCreateAtWorkersMs: number;
+  rawCreateAtWorkersMs?: number;
   converged: boolean;
   convergeMs?: number;
   firstMirrorMs?: number;
@@ -139,9 +140,12 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const rawCpu = refMeter.read();
   progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} in flight; cleaning up`);
   await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
-  const rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
-  progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} in flight; cleaning up`);
-  await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+  let rawCreateAtWorkersMs: number | undefined;
+  if (cfg.workerReference) {
+    rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
+    progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} in flight; cleaning up`);
+    await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+  }
   const after = process.memoryUsage();
   const benchClientMemory = { rssBeforeMb: mb(before.rss), rssAfterMb: mb(after.rss), heapBeforeMb: mb(before.heapUsed), heapAfterMb: mb(after.heapUsed) };
 

@@ -5,13 +5,14 @@ import { parseMirrorArgs } from './mirror.ts';
 import { spread } from './mirror-run.ts';
 
 test('defaults are the issue spec: N = 1,000 and 10,000 at the controller default of 4 workers', () => {
-  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 4, concurrency: 32, flips: 50, timeoutS: undefined });
+  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 4, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: true });
 });
 
 test('--quick is a 200-Service smoke run; --n takes a list', () => {
   assert.deepEqual(parseMirrorArgs(['--quick']).ns, [200]);
   assert.deepEqual(parseMirrorArgs(['--n', '1000, 5000']).ns, [1000, 5000]);
   assert.equal(parseMirrorArgs(['--timeout-s', '900']).timeoutS, 900);
+  assert.equal(parseMirrorArgs(['--no-worker-reference']).workerReference, false);
 });
 
 test('bad flags are usage errors that name the flag', () => {

@@ -16,6 +16,8 @@ export interface MirrorBenchConfig {
   flips: number;
   /** Per-N convergence bound; undefined scales with N. */
   timeoutS?: number;
+  /** Also time the reference path at the controller's worker count (doubles the reference time). */
+  workerReference: boolean;
 }
 
 /** The issue's targets. */
@@ -27,7 +29,8 @@ const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--work
   --workers      the controller's --workers (default 4, its own default)
   --concurrency  in-flight requests for setup and for the reference path (default 32)
   --flips        label flips and endpoint flips at idle, each (default 50)
-  --timeout-s    bound on convergence per N (default 120 s + 60 ms per Service)`;
+  --timeout-s    bound on convergence per N (default 120 s + 60 ms per Service)
+  --no-worker-reference  skip timing the reference path again at --workers in flight (saves time at 10k)`;
 
 export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
   let values;
@@ -41,6 +44,7 @@ export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
         concurrency: { type: 'string', default: '32' },
         flips: { type: 'string', default: '50' },
         'timeout-s': { type: 'string' },
+        'no-worker-reference': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -57,6 +61,7 @@ export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
     concurrency: int('concurrency', values.concurrency, 1, 256),
     flips: int('flips', values.flips, 1, 10_000),
     timeoutS,
+    workerReference: !values['no-worker-reference'],
   });
 }
 
@@ -82,7 +87,7 @@ export const mirrorBenchmark: Benchmark = {
     for (const n of cfg.ns) {
       const convergeTimeoutMs = (cfg.timeoutS ?? 120 + n * 0.06) * 1000;
       try {
-        const figures = await runMirrorBench({ n, workers: cfg.workers, concurrency: cfg.concurrency, flips: cfg.flips, convergeTimeoutMs, progress });
+        const figures = await runMirrorBench({ n, workers: cfg.workers, concurrency: cfg.concurrency, flips: cfg.flips, convergeTimeoutMs, workerReference: cfg.workerReference, progress });
         const row = mirrorRow(n, cfg, figures);
         progress(`n=${n}: ${JSON.stringify(row)}`);
         results.push(row);
@@ -124,7 +129,7 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     reached: f.reached,
     first_mirror_ms: ms(f.firstMirrorMs),
     raw_create_at_workers_ms: ms(f.rawCreateAtWorkersMs),
-    ratio_vs_same_concurrency: f.convergeMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
+    ratio_vs_same_concurrency: f.convergeMs === undefined || f.rawCreateAtWorkersMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
     remote_setup_ms: ms(f.setupMs),
     rss_peak_mb: f.memory?.peakRssMb ?? null,
     controller_launcher: f.launcher,
