@@ -12,6 +12,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { BIN, cli } from '../e2e/fixtures/cli.ts';
 import { apply } from '../e2e/fixtures/kubectl.ts';
 import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
+import { waitFor } from '../e2e/harness/managed-process.ts';
 import { createLogger } from '../log/logger.ts';
 import { loadKubeAccess, type KubeAccess } from './kube-access.ts';
 import { MissingCredentialsError, MissingServiceAccountError, readTargetCluster, type TargetReadOptions } from './target-cluster.ts';
@@ -46,8 +47,12 @@ async function secretNames(): Promise<string[]> {
 async function listsServices(kubeconfig: string): Promise<boolean> {
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfig);
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: NS });
-  return list.items.some((s) => s.metadata?.name === 'linkerd-gateway');
+  // A token Secret the token controller has just filled may reach the API server's own
+  // cache a moment later (401 until then): retry briefly rather than fail on that race.
+  return waitFor('the credential to be accepted', async () => {
+    const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: NS });
+    return list.items.some((s) => s.metadata?.name === 'linkerd-gateway');
+  }, { timeoutMs: 15_000, intervalMs: 250 });
 }
 
 describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 180_000 }, () => {
