@@ -18,6 +18,9 @@ import { CLUSTER_NAMES, pairTopology } from './topology.ts';
 
 const DEV_SLOT = 0;
 
+/** Hidden `--slot`: lets tests drive the real commands on a pair of their own. */
+const slotOption = () => new Option('--slot <n>', 'pair slot (0 is the dev pair)').default(DEV_SLOT).argParser((v) => Number(v)).hideHelp();
+
 export function devCommand(): Command {
   const dev = new Command('dev').description('two real local Kubernetes clusters (kube-apiserver, kube-controller-manager, etcd) without Docker');
 
@@ -25,20 +28,21 @@ export function devCommand(): Command {
     .command('up')
     .description('start cluster1 and cluster2 (contexts k3d-cluster1, k3d-cluster2); prints the kubeconfig path')
     .addOption(new Option('--pod-to-pod', 'route pod CIDRs between the clusters (default: gateway-only)').default(false))
-    .action(async (opts: { podToPod: boolean }) => {
+    .addOption(slotOption())
+    .action(async (opts: { podToPod: boolean; slot: number }) => {
       requireRoot();
       const started = Date.now();
       const progress = (msg: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
-      const pair = await ClusterPair.start({ slot: DEV_SLOT, detach: true, podToPod: opts.podToPod, loadBalancers: false, progress });
+      const pair = await ClusterPair.start({ slot: opts.slot, detach: true, podToPod: opts.podToPod, loadBalancers: false, progress });
       progress('starting the dev agent (LoadBalancer controller)');
       const agent = await ManagedProcess.start({
         name: 'dev-agent',
         command: process.execPath,
-        args: [cliEntrypoint(), 'dev', 'agent', '--slot', String(DEV_SLOT)],
+        args: [cliEntrypoint(), 'dev', 'agent', '--slot', String(opts.slot)],
         stateDir: pair.stateDir,
         detach: true,
       });
-      await setSlotOwner(DEV_SLOT, agent.pid);
+      await setSlotOwner(opts.slot, agent.pid);
       progress(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       process.stdout.write(`${pair.kubeconfigPath}\n`);
       process.stderr.write(`\n  export KUBECONFIG=${pair.kubeconfigPath}\n  kubectl --context k3d-cluster2 get ns\n\n`);
@@ -57,9 +61,10 @@ export function devCommand(): Command {
   dev
     .command('down')
     .description('stop both clusters and remove every process, network namespace and file they used')
-    .action(async () => {
+    .addOption(slotOption())
+    .action(async (opts: { slot: number }) => {
       requireRoot();
-      await destroySlot(DEV_SLOT);
+      await destroySlot(opts.slot);
       const stale = await cleanStalePairs();
       await releaseNetnsMount();
       process.stderr.write(`dev clusters removed${stale.length ? ` (also cleaned stale test pairs: ${stale.join(', ')})` : ''}\n`);
@@ -69,8 +74,9 @@ export function devCommand(): Command {
     .command('status')
     .description('show whether the dev clusters are up and reachable')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (opts: { output: 'table' | 'json' }) => {
-      const status = await devStatus();
+    .addOption(slotOption())
+    .action(async (opts: { output: 'table' | 'json'; slot: number }) => {
+      const status = await devStatus(opts.slot);
       if (opts.output === 'json') process.stdout.write(JSON.stringify(status, null, 2) + '\n');
       else {
         process.stdout.write(`kubeconfig: ${status.kubeconfig ?? '-'}\nagent: ${status.agentAlive ? 'running' : 'not running'}\nnetwork: ${status.podToPod === undefined ? '-' : status.podToPod ? 'pod-to-pod' : 'gateway-only'}\n`);
@@ -131,12 +137,12 @@ export interface DevStatus {
   clusters: Array<{ context: string; reachable: boolean; namespaces?: number; error?: string }>;
 }
 
-export async function devStatus(): Promise<DevStatus> {
-  const dir = slotDir(DEV_SLOT);
+export async function devStatus(slot = DEV_SLOT): Promise<DevStatus> {
+  const dir = slotDir(slot);
   const kubeconfig = join(dir, 'kubeconfig');
   const owner = Number(await readFile(join(dir, 'owner.pid'), 'utf8').catch(() => ''));
   const exists = await readFile(kubeconfig, 'utf8').then(() => true, () => false);
-  const topology = pairTopology(DEV_SLOT);
+  const topology = pairTopology(slot);
   const clusters: DevStatus['clusters'] = [];
   for (const n of CLUSTER_NAMES) {
     const context = topology.clusters[n].context;
