@@ -9,12 +9,27 @@ import { Defaults } from '../names/linkerd.ts';
 
 const WRITE_TIMEOUT_MS = 10_000;
 
+/**
+ * Most entries a status list carries. Upstream lists every service, which at a few thousand
+ * mirrors pushes the Link past etcd's 1.5 MiB object limit and every status write fails.
+ */
+export const MAX_STATUS_ENTRIES = 500;
+
+/** Failing services first (they are what a reader needs), then healthy ones up to the cap; sorted by key. */
+export function bounded(entries: Map<string, ServiceStatus>): ServiceStatus[] {
+  const all = [...entries.entries()].sort(([a], [b]) => a.localeCompare(b));
+  if (all.length <= MAX_STATUS_ENTRIES) return all.map(([, v]) => v);
+  const failing = all.filter(([, v]) => v.conditions?.some((c) => c.status !== 'True'));
+  const healthy = all.filter(([, v]) => !v.conditions?.some((c) => c.status !== 'True'));
+  return [...failing, ...healthy].slice(0, MAX_STATUS_ENTRIES).sort((a, b) => a[0].localeCompare(b[0])).map(([, v]) => v);
+}
+
 export type StatusList = 'mirrorServices' | 'federatedServices';
 
 export type MirrorReason = 'Mirrored' | 'InvalidService' | 'Error' | 'MissingNamespace' | 'NameCollision';
 
 /** Link-wide conditions (ours; upstream has none): credentials and remote reachability. */
-export type LinkConditionType = 'CredentialsValid' | 'RemoteReachable' | 'GatewayAlive';
+export type LinkConditionType = 'CredentialsValid' | 'RemoteReachable' | 'GatewayAlive' | 'StatusTruncated';
 
 export interface LinkLevelCondition {
   type: LinkConditionType;
@@ -30,6 +45,7 @@ export class LinkStatusWriter {
   readonly #federated = new Map<string, ServiceStatus>();
   readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
   #dirty = false;
+  #truncatedSince?: string;
   #timer?: NodeJS.Timeout;
   #flushing?: Promise<void>;
 
@@ -99,10 +115,16 @@ export class LinkStatusWriter {
     if (this.#flushing) await this.#flushing;
     if (!this.#dirty) return;
     this.#dirty = false;
-    const sorted = (m: Map<string, ServiceStatus>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
-    const mirrorServices = sorted(this.#mirrors);
-    const federatedServices = sorted(this.#federated);
+    const mirrorServices = bounded(this.#mirrors);
+    const federatedServices = bounded(this.#federated);
+    const listed = mirrorServices.length + federatedServices.length;
+    const total = this.#mirrors.size + this.#federated.size;
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
+    if (listed < total) {
+      conditions.push({ type: 'StatusTruncated', status: 'True', reason: 'TooManyServices', message: `${listed} of ${total} services listed in status (every failing one is); count mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name`, lastTransitionTime: (this.#truncatedSince ??= this.#timestamp()) });
+    } else {
+      this.#truncatedSince = undefined;
+    }
     this.log.debug('writing link status', { link: this.linkName, mirrors: mirrorServices.length, federated: federatedServices.length, conditions: conditions.map((c) => `${c.type}=${c.status}`).join(',') });
     const patch = this.#api.patchNamespacedCustomObjectStatus(
       { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, federatedServices, conditions } } },

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '../log/logger.ts';
+import type { ServiceStatus } from '../link/link-types.ts';
+import { LinkStatusWriter, MAX_STATUS_ENTRIES, bounded } from './link-status.ts';
+
+function writer(now: () => Date): LinkStatusWriter {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  return new LinkStatusWriter(kc, 'ns', 'link', createLogger({ level: 'error' }), 60_000, now);
+}
+
+test('lastTransitionTime moves only when status or reason changes', () => {
+  let t = new Date('2026-01-01T00:00:00Z');
+  const w = writer(() => t);
+  const ref = { namespace: 'web', name: 'svc' };
+  w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Error', 'first');
+  const first = w.mirrorCondition(ref)?.lastTransitionTime;
+  t = new Date('2026-01-01T00:05:00Z');
+  w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Error', 'second message, same reason');
+  assert.equal(w.mirrorCondition(ref)?.lastTransitionTime, first);
+  assert.equal(w.mirrorCondition(ref)?.message, 'second message, same reason');
+  t = new Date('2026-01-01T00:10:00Z');
+  w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Mirrored', '');
+  assert.equal(w.mirrorCondition(ref)?.lastTransitionTime, '2026-01-01T00:10:00Z');
+  assert.equal(w.mirrorCondition(ref)?.status, 'True');
+  w.stop();
+});
+
+test('a long status list is capped, keeping every failing service', () => {
+  const entries = new Map<string, ServiceStatus>();
+  const entry = (name: string, ok: boolean): ServiceStatus => ({
+    controllerName: 'linkerd.io/service-mirror',
+    remoteRef: { name, namespace: 'web' },
+    conditions: [{ type: 'Mirrored', status: ok ? 'True' : 'False', reason: ok ? 'Mirrored' : 'Error', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+  });
+  for (let i = 0; i < MAX_STATUS_ENTRIES * 2; i++) entries.set(`web/s${String(i).padStart(5, '0')}`, entry(`s${i}`, i % 100 !== 99));
+  const out = bounded(entries);
+  assert.equal(out.length, MAX_STATUS_ENTRIES);
+  const failing = [...entries.values()].filter((e) => e.conditions?.[0]?.status === 'False');
+  for (const f of failing) assert.ok(out.includes(f), `${f.remoteRef.name} kept`);
+  const small = new Map([...entries.entries()].slice(0, 3));
+  assert.equal(bounded(small).length, 3);
+});
