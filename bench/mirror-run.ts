@@ -44,6 +44,8 @@ export interface MirrorRunFigures {
   setupMs: number;
   rawCreateMs: number;
   rawCreateAtWorkersMs?: number;
+  /** EndpointSlices of the reference path still present when our path started (0: a quiet start). */
+  referenceLeftoverSlices: number;
   converged: boolean;
   convergeMs?: number;
   firstMirrorMs?: number;
@@ -89,7 +91,6 @@ const REF_NS = 'bench-ref';
 const CLUSTER = 'cluster2';
 const IDENTITY = 'bench';
 const BURST_FLIPS = 20;
-const CLEANUP_TIMEOUT_MS = 180_000;
 
 type LinkObject = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: unknown };
 
@@ -139,13 +140,17 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const rawCreateMs = await reference.create(remote.created, cfg.concurrency);
   const rawCpu = refMeter.read();
   progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} in flight; cleaning up`);
-  await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+  // Bounded: 2 minutes plus 60 ms per Service (the mirroring controller deletes ~20 slices/s).
+  const cleanupMs = 120_000 + 60 * n;
+  const leftovers = [await reference.delete(remote.created, cfg.concurrency, cleanupMs)];
   let rawCreateAtWorkersMs: number | undefined;
   if (cfg.workerReference) {
     rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
     progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} in flight; cleaning up`);
-    await reference.delete(remote.created, cfg.concurrency, CLEANUP_TIMEOUT_MS);
+    leftovers.push(await reference.delete(remote.created, cfg.concurrency, cleanupMs));
   }
+  const referenceLeftoverSlices = Math.max(...leftovers);
+  if (referenceLeftoverSlices > 0) progress(`n=${n}: ${referenceLeftoverSlices} reference EndpointSlices still being deleted; measuring anyway`);
   const after = process.memoryUsage();
   const benchClientMemory = { rssBeforeMb: mb(before.rss), rssAfterMb: mb(after.rss), heapBeforeMb: mb(before.heapUsed), heapAfterMb: mb(after.heapUsed) };
 
@@ -210,7 +215,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     const heap = heapOf(samples);
     return {
       launcher: mirror.launcher,
-      setupMs, rawCreateMs, rawCreateAtWorkersMs, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
+      setupMs, rawCreateMs, rawCreateAtWorkersMs, referenceLeftoverSlices, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
       memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
       linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
       statusWrite,

@@ -131,6 +131,7 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     raw_create_at_workers_ms: ms(f.rawCreateAtWorkersMs),
     ratio_vs_same_concurrency: f.convergeMs === undefined || f.rawCreateAtWorkersMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
     remote_setup_ms: ms(f.setupMs),
+    reference_leftover_slices: f.referenceLeftoverSlices,
     rss_peak_mb: f.memory?.peakRssMb ?? null,
     controller_launcher: f.launcher,
     rss_idle_no_link_mb: f.idleRssMb ?? null,
