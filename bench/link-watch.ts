@@ -2,7 +2,7 @@
 // rewritten and how large it gets. The controller batches per-mirror conditions into the
 // Link's status, so each write carries every mirror so far; this shows what that costs.
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { Reflector } from '../kube/reflector.ts';
+import { customObjectPage, Reflector } from '../kube/reflector.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../link/link-types.ts';
 
 export interface LinkWrites {
@@ -29,10 +29,7 @@ export class LinkWatch {
       kubeConfig,
       path: `/apis/${LINK_GROUP}/${LINK_STORAGE_VERSION}/namespaces/${namespace}/${LINK_PLURAL}`,
       fieldSelector: `metadata.name=${name}`,
-      list: async (_ls, fs) => {
-        const res = (await custom.listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace, plural: LINK_PLURAL, fieldSelector: fs })) as { items: LinkView[]; metadata?: { resourceVersion?: string } };
-        return { apiVersion: 'v1', kind: 'List', items: res.items, metadata: res.metadata ?? {} };
-      },
+      list: (q) => customObjectPage<LinkView>(custom, { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace, plural: LINK_PLURAL }, q),
       onEvent: (e) => {
         if (e.type === 'added' || e.type === 'updated') {
           this.#updates++;

@@ -35,14 +35,14 @@ export class MirrorWatch {
       kubeConfig,
       path: `/api/v1/namespaces/${namespace}/services`,
       labelSelector,
-      list: (ls) => core.listNamespacedService({ namespace, labelSelector: ls }),
+      list: (q) => core.listNamespacedService({ namespace, ...q }),
       onEvent: (e) => this.#onService(e),
     });
     this.#endpoints = new Reflector<V1Endpoints>({
       kubeConfig,
       path: `/api/v1/namespaces/${namespace}/endpoints`,
       labelSelector,
-      list: (ls) => core.listNamespacedEndpoints({ namespace, labelSelector: ls }),
+      list: (q) => core.listNamespacedEndpoints({ namespace, ...q }),
       onEvent: (e) => this.#onEndpoints(e),
     });
   }

@@ -4,7 +4,7 @@
 // 410 Gone relist, on any other failure back off and try again. The last known objects are
 // kept meanwhile (an unreachable cluster is not an empty one); deletions are only inferred
 // from a successful full list.
-import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorMessage, apiStatus } from './client.ts';
 
 export type ReflectorEvent<T> =
@@ -16,11 +16,22 @@ export type ReflectorEvent<T> =
   /** The list or watch failed; the cache keeps its last known state until the next list. */
   | { type: 'error'; message: string };
 
+/** What a list call receives; the names match client-node's list parameters. */
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit: number;
+  _continue?: string;
+}
+
+/** Objects per list page: a relist of thousands never holds one huge response in memory. */
+export const LIST_PAGE_SIZE = 500;
+
 export interface ReflectorOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
   /** Watch path, e.g. `/api/v1/services` or `/api/v1/namespaces/ns/endpoints`. */
   path: string;
-  list: (labelSelector: string | undefined, fieldSelector: string | undefined) => Promise<KubernetesListObject<T>>;
+  list: (query: ListQuery) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   /** e.g. `metadata.name=x`: lets RBAC rules restricted by resourceNames allow the watch. */
   fieldSelector?: string;
@@ -117,16 +128,23 @@ export class Reflector<T extends KubernetesObject> {
   }
 
   async #relist(): Promise<void> {
-    const list = await this.#opts.list(this.#opts.labelSelector, this.#opts.fieldSelector);
     const seen = new Set<string>();
-    for (const obj of list.items) {
-      seen.add(keyOf(obj));
-      this.#upsert(obj);
-    }
+    let resourceVersion = '';
+    let next: string | undefined;
+    do {
+      const page = await this.#opts.list({ labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector, limit: LIST_PAGE_SIZE, _continue: next });
+      for (const obj of page.items) {
+        seen.add(keyOf(obj));
+        this.#upsert(obj);
+      }
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+      next = page.metadata?._continue || undefined;
+    } while (next);
+    // Only a complete list proves an absence.
     for (const obj of this.list()) {
       if (!seen.has(keyOf(obj))) this.#remove(obj);
     }
-    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.#resourceVersion = resourceVersion;
     this.#listedOnce = true;
     for (const w of this.#listedWaiters.splice(0)) w();
     this.#opts.onEvent({ type: 'listed' });
@@ -179,6 +197,8 @@ export class Reflector<T extends KubernetesObject> {
   }
 
   #upsert(obj: T): void {
+    // Nothing here reads managedFields, and at thousands of objects they are most of the cache.
+    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
     const ns = obj.metadata?.namespace ?? '';
     const name = obj.metadata?.name ?? '';
     let m = this.#objects.get(ns);
@@ -207,4 +227,17 @@ export class Reflector<T extends KubernetesObject> {
 
 function keyOf(o: KubernetesObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+/**
+ * One page of custom objects as a typed list. The custom-objects API returns raw JSON, whose
+ * continue token is `continue`, not the `_continue` client-node's typed lists carry.
+ */
+export async function customObjectPage<T extends KubernetesObject>(
+  api: CustomObjectsApi,
+  ref: { group: string; version: string; namespace: string; plural: string },
+  query: ListQuery,
+): Promise<KubernetesListObject<T>> {
+  const res = (await api.listNamespacedCustomObject({ ...ref, ...query })) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+  return { apiVersion: 'v1', kind: 'List', items: res.items ?? [], metadata: { resourceVersion: res.metadata?.resourceVersion, _continue: res.metadata?.continue } };
 }

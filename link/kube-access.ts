@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Cluster, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { ApiException, KubeConfig, Observable } from '@kubernetes/client-node';
 import { UsageError } from '../cli/usage-error.ts';
+import { reuseConnections } from '../kube/client.ts';
 
 export class KubeconfigError extends UsageError {}
 export class ContextNotFoundError extends UsageError {}
@@ -34,7 +35,7 @@ export interface KubeAccess {
  * current one). Unlike client-node's loadFromDefault, never falls back to localhost:8080.
  */
 export function loadKubeAccess(opts: KubeAccessOptions, env: Readonly<Record<string, string | undefined>>): KubeAccess {
-  const kc = new KubeConfig();
+  const kc = reuseConnections(new KubeConfig());
   const fromEnv = env.KUBECONFIG;
   const defaultPath = join(env.HOME ?? homedir(), '.kube', 'config');
   let source: string;

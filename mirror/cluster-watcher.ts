@@ -95,7 +95,7 @@ export class ClusterWatcher {
         kubeConfig: o.remoteKubeConfig,
         path: '/api/v1/services',
         labelSelector,
-        list: (ls) => this.#remoteCore.listServiceForAllNamespaces({ labelSelector: ls }),
+        list: (q) => this.#remoteCore.listServiceForAllNamespaces(q),
         onEvent: (e) => this.#onRemoteService(e),
       });
       // The EndpointSlice controller copies the Service's labels onto its slices, so the
@@ -104,7 +104,7 @@ export class ClusterWatcher {
         kubeConfig: o.remoteKubeConfig,
         path: '/apis/discovery.k8s.io/v1/endpointslices',
         labelSelector,
-        list: (ls) => remoteDiscovery.listEndpointSliceForAllNamespaces({ labelSelector: ls }),
+        list: (q) => remoteDiscovery.listEndpointSliceForAllNamespaces(q),
         onEvent: (e) => this.#onRemoteSlice(e),
       });
     }
@@ -114,7 +114,7 @@ export class ClusterWatcher {
         kubeConfig: o.remoteKubeConfig,
         path: '/api/v1/services',
         labelSelector: federatedQuery,
-        list: (ls) => this.#remoteCore.listServiceForAllNamespaces({ labelSelector: ls }),
+        list: (q) => this.#remoteCore.listServiceForAllNamespaces(q),
         onEvent: (e) => this.#onRemoteFederated(e),
       });
     }
@@ -122,7 +122,7 @@ export class ClusterWatcher {
       kubeConfig: o.localKubeConfig,
       path: '/api/v1/services',
       labelSelector: `${Labels.mirroredService}=true,!${Labels.clusterName}`,
-      list: (ls) => this.#localCore.listServiceForAllNamespaces({ labelSelector: ls }),
+      list: (q) => this.#localCore.listServiceForAllNamespaces(q),
       onEvent: (e) => {
         if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
       },
@@ -132,20 +132,20 @@ export class ClusterWatcher {
       kubeConfig: o.localKubeConfig,
       path: '/api/v1/services',
       labelSelector: ours,
-      list: (ls) => this.#localCore.listServiceForAllNamespaces({ labelSelector: ls }),
+      list: (q) => this.#localCore.listServiceForAllNamespaces(q),
       onEvent: (e) => this.#onLocalMirror(e),
     });
     this.#localEndpoints = new Reflector<V1Endpoints>({
       kubeConfig: o.localKubeConfig,
       path: '/api/v1/endpoints',
       labelSelector: ours,
-      list: (ls) => this.#localCore.listEndpointsForAllNamespaces({ labelSelector: ls }),
+      list: (q) => this.#localCore.listEndpointsForAllNamespaces(q),
       onEvent: (e) => this.#onLocalMirror(e),
     });
     this.#namespaces = new Reflector<V1Namespace>({
       kubeConfig: o.localKubeConfig,
       path: '/api/v1/namespaces',
-      list: () => this.#localCore.listNamespace(),
+      list: (q) => this.#localCore.listNamespace(q),
       onEvent: (e) => {
         if (e.type === 'added') this.#enqueue({ kind: 'NamespaceCreated', namespace: e.object.metadata?.name ?? '' });
       },

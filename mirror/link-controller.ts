@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
 import { apiErrorMessage, isNotFound, loadKubeConfig, mergePatch } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
-import { Reflector } from '../kube/reflector.ts';
+import { customObjectPage, Reflector } from '../kube/reflector.ts';
 import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../link/link-parse.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link, type LinkProbe } from '../link/link-types.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
@@ -65,11 +65,8 @@ export class LinkController {
       kubeConfig,
       path: `/apis/${LINK_GROUP}/${LINK_STORAGE_VERSION}/namespaces/${cfg.namespace}/${LINK_PLURAL}`,
       fieldSelector: byName,
-      list: async (_ls, fs) => {
-        // Custom objects come back as plain JSON; parseLink checks them before use.
-        const res = (await this.#custom.listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: cfg.namespace, plural: LINK_PLURAL, fieldSelector: fs })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
-        return { apiVersion: 'v1', kind: 'List', items: res.items, metadata: res.metadata ?? {} };
-      },
+      // Custom objects come back as plain JSON; parseLink checks them before use.
+      list: (q) => customObjectPage(this.#custom, { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: cfg.namespace, plural: LINK_PLURAL }, q),
       onEvent: (e) => {
         if (e.type !== 'error') this.#schedule();
         else this.#log.warn('link watch failed; retrying', { reason: e.message });
@@ -194,7 +191,7 @@ export class LinkController {
       kubeConfig: this.#kc,
       path: `/api/v1/namespaces/${this.#cfg.namespace}/secrets`,
       fieldSelector: `metadata.name=${name}`,
-      list: (_ls, fs) => this.#core.listNamespacedSecret({ namespace: this.#cfg.namespace, fieldSelector: fs }),
+      list: (q) => this.#core.listNamespacedSecret({ namespace: this.#cfg.namespace, ...q }),
       onEvent: (e) => {
         if (e.type !== 'error') this.#schedule();
         else this.#log.warn('credentials Secret watch failed; retrying', { object: `${this.#cfg.namespace}/${name}`, reason: e.message });
