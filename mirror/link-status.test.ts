@@ -43,3 +43,42 @@ test('a long status list is capped, keeping every failing service', () => {
   const small = new Map([...entries.entries()].slice(0, 3));
   assert.equal(bounded(small).length, 3);
 });
+
+test('a flush whose body equals the last accepted one sends nothing', async () => {
+  const { createServer } = await import('node:http');
+  const patches: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.method === 'PATCH') patches.push(body);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ apiVersion: 'multicluster.linkerd.io/v1alpha3', kind: 'Link', metadata: { name: 'link', namespace: 'ns' } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const kc = new KubeConfig();
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+    const t = new Date('2026-01-01T00:00:00Z');
+    const w = new LinkStatusWriter(kc, 'ns', 'link', createLogger({ level: 'error' }), 60_000, () => t);
+    const ref = { namespace: 'web', name: 'svc' };
+    w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Mirrored', '');
+    await w.flush();
+    assert.equal(patches.length, 1);
+    // Cleared and set again to the same state: dirty, but the body is what the server has.
+    w.clearMirror(ref);
+    w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Mirrored', '');
+    await w.flush();
+    assert.equal(patches.length, 1);
+    w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Error', 'boom');
+    await w.flush();
+    assert.equal(patches.length, 2);
+    assert.match(patches[1] ?? '', /"reason":"Error"/);
+    w.stop();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});

@@ -45,6 +45,10 @@ export class LinkStatusWriter {
   readonly #federated = new Map<string, ServiceStatus>();
   readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
   #dirty = false;
+  /** The last body the API server accepted: an identical one is not sent again. */
+  #written?: string;
+  /** When the next write may start: a write that cost the server d ms is followed by 4·d of quiet. */
+  #notBefore = 0;
   #truncatedSince?: string;
   #timer?: NodeJS.Timeout;
   #flushing?: Promise<void>;
@@ -125,9 +129,14 @@ export class LinkStatusWriter {
     } else {
       this.#truncatedSince = undefined;
     }
+    const body = { status: { mirrorServices, federatedServices, conditions } };
+    const text = JSON.stringify(body);
+    // Past the entry cap most changes touch services the status does not list.
+    if (text === this.#written) return;
     this.log.debug('writing link status', { link: this.linkName, mirrors: mirrorServices.length, federated: federatedServices.length, conditions: conditions.map((c) => `${c.type}=${c.status}`).join(',') });
+    const started = Date.now();
     const patch = this.#api.patchNamespacedCustomObjectStatus(
-      { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body: { status: { mirrorServices, federatedServices, conditions } } },
+      { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body },
       mergePatch,
     );
     // client-node requests carry no timeout; a stuck write must not hold every later one.
@@ -138,8 +147,12 @@ export class LinkStatusWriter {
     this.#flushing = Promise.race([patch, timeout])
       .finally(() => clearTimeout(timer))
       .then(
-        () => undefined,
+        () => {
+          this.#written = text;
+          this.#notBefore = Date.now() + 4 * (Date.now() - started);
+        },
         (err: unknown) => {
+          this.#written = undefined;
           if (!isNotFound(err)) {
             this.#dirty = true;
             this.log.warn('link status write failed; will retry', { link: this.linkName, reason: apiErrorMessage(err) });
@@ -163,6 +176,7 @@ export class LinkStatusWriter {
 
   #schedule(ms: number): void {
     if (this.#timer) return;
+    ms = Math.max(ms, this.#notBefore - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.flush();
