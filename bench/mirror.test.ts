@@ -4,8 +4,8 @@ import { BenchUsageError } from './benchmark.ts';
 import { parseMirrorArgs } from './mirror.ts';
 import { spread } from './mirror-run.ts';
 
-test('defaults are the issue spec: N = 1,000 and 10,000 at the controller default of 4 workers', () => {
-  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 4, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: true });
+test('defaults are the issue spec: N = 1,000 and 10,000 at the controller default of 16 workers', () => {
+  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 16, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: true });
 });
 
 test('--quick is a 200-Service smoke run; --n takes a list', () => {

@@ -23,10 +23,10 @@ export interface MirrorBenchConfig {
 /** The issue's targets. */
 export const TARGETS = Object.freeze({ convergeRatio: 1.5, p99Ms: 100, rssMb: 150 });
 
-const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--workers 4] [--concurrency 32] [--flips 50] [--timeout-s S]
+const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--workers 16] [--concurrency 32] [--flips 50] [--timeout-s S]
   --n            comma-separated Service counts, each run on a fresh cluster pair (default 1000,10000)
   --quick        a smoke run: --n 200
-  --workers      the controller's --workers (default 4, its own default)
+  --workers      the controller's --workers (default 16, its own default)
   --concurrency  in-flight requests for setup and for the reference path (default 32)
   --flips        label flips and endpoint flips at idle, each (default 50)
   --timeout-s    bound on convergence per N (default 120 s + 60 ms per Service)
@@ -40,7 +40,7 @@ export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
       options: {
         n: { type: 'string' },
         quick: { type: 'boolean', default: false },
-        workers: { type: 'string', default: '4' },
+        workers: { type: 'string', default: '16' },
         concurrency: { type: 'string', default: '32' },
         flips: { type: 'string', default: '50' },
         'timeout-s': { type: 'string' },

@@ -36,6 +36,8 @@ export interface ReflectorOptions<T extends KubernetesObject> {
   /** e.g. `metadata.name=x`: lets RBAC rules restricted by resourceNames allow the watch. */
   fieldSelector?: string;
   onEvent: (event: ReflectorEvent<T>) => void;
+  /** What the cache keeps of each object (default: all of it but managedFields). */
+  project?: (obj: T) => T;
   /** First retry delay after an error; doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -196,7 +198,8 @@ export class Reflector<T extends KubernetesObject> {
     });
   }
 
-  #upsert(obj: T): void {
+  #upsert(received: T): void {
+    const obj = this.#opts.project ? this.#opts.project(received) : received;
     // Nothing here reads managedFields, and at thousands of objects they are most of the cache.
     if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
     const ns = obj.metadata?.namespace ?? '';

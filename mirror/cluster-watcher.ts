@@ -23,6 +23,7 @@ import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoint
 import { endpointMirrorName, federatedServiceName } from './naming.ts';
 import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
 import { WorkQueue, type Outcome } from './work-queue.ts';
+import { localEndpointsShape, localServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
 
 export interface ClusterWatcherOptions {
   link: Link;
@@ -96,6 +97,7 @@ export class ClusterWatcher {
         path: '/api/v1/services',
         labelSelector,
         list: (q) => this.#remoteCore.listServiceForAllNamespaces(q),
+        project: remoteServiceShape,
         onEvent: (e) => this.#onRemoteService(e),
       });
       // The EndpointSlice controller copies the Service's labels onto its slices, so the
@@ -105,6 +107,7 @@ export class ClusterWatcher {
         path: '/apis/discovery.k8s.io/v1/endpointslices',
         labelSelector,
         list: (q) => remoteDiscovery.listEndpointSliceForAllNamespaces(q),
+        project: remoteSliceShape,
         onEvent: (e) => this.#onRemoteSlice(e),
       });
     }
@@ -115,6 +118,7 @@ export class ClusterWatcher {
         path: '/api/v1/services',
         labelSelector: federatedQuery,
         list: (q) => this.#remoteCore.listServiceForAllNamespaces(q),
+        project: remoteServiceShape,
         onEvent: (e) => this.#onRemoteFederated(e),
       });
     }
@@ -123,6 +127,7 @@ export class ClusterWatcher {
       path: '/api/v1/services',
       labelSelector: `${Labels.mirroredService}=true,!${Labels.clusterName}`,
       list: (q) => this.#localCore.listServiceForAllNamespaces(q),
+      project: localServiceShape,
       onEvent: (e) => {
         if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
       },
@@ -133,6 +138,7 @@ export class ClusterWatcher {
       path: '/api/v1/services',
       labelSelector: ours,
       list: (q) => this.#localCore.listServiceForAllNamespaces(q),
+      project: localServiceShape,
       onEvent: (e) => this.#onLocalMirror(e),
     });
     this.#localEndpoints = new Reflector<V1Endpoints>({
@@ -140,6 +146,7 @@ export class ClusterWatcher {
       path: '/api/v1/endpoints',
       labelSelector: ours,
       list: (q) => this.#localCore.listEndpointsForAllNamespaces(q),
+      project: localEndpointsShape,
       onEvent: (e) => this.#onLocalMirror(e),
     });
     this.#namespaces = new Reflector<V1Namespace>({

@@ -84,7 +84,7 @@ export function mirrorCommand(): Command {
     .option('--enable-headless-services', 'mirror headless Services as headless, with one endpoint mirror <hostname>-<cluster> per remote pod', false)
     .option('--keep-mirrors-on-unlink', 'leave mirrors in place when the Link is deleted (no finalizer)', false)
     .option('--endpoint-refresh-period <duration>', 'how often to re-resolve the gateway and repair gateway Endpoints', '1m')
-    .option('--workers <n>', 'reconcile workers (one object is never reconciled by two at once)', '4')
+    .option('--workers <n>', 'reconcile workers (one object is never reconciled by two at once)', '16')
     .option('--metrics-addr <addr>', 'admin server address (/metrics, /ready, /live)', ':9999')
     .option('--identity <id>', 'leader-election identity (default: $HOSTNAME)')
     .option('--lease-duration <d>', 'leader lease duration', '30s')
