@@ -3,6 +3,7 @@
 // would swamp the figures: the LoadBalancer stand-in lists every Service of both clusters
 // every 300 ms, which at 10,000 Services is a full list of megabytes three times a second.
 // Here it runs only until the gateway has its address, then stops.
+import { CONTROLLER_NODE_OPTIONS } from '../mirror/node-options.ts';
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
@@ -80,6 +81,8 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
           '--metrics-addr', `127.0.0.1:${metricsPort}`, '--identity', identity, ...extraArgs,
         ],
         stateDir: pair.stateDir,
+        // As its Deployment runs it.
+        env: { ...process.env, NODE_OPTIONS: CONTROLLER_NODE_OPTIONS },
       });
       mirrors.push(proc);
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -1,6 +1,7 @@
 // One mirror controller per Link in the SOURCE cluster: ServiceAccount, a binding to the
 // shared ClusterRole, a Role scoped to its own credentials Secret, the Deployment, and the
 // selectorless probe Service whose Endpoints the controller points at the remote gateway.
+import { CONTROLLER_NODE_OPTIONS } from '../mirror/node-options.ts';
 import type { V1Container, V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 import { Defaults, Labels, ObjectNames } from '../names/linkerd.ts';
 import type { Manifest } from './manifest.ts';
@@ -40,6 +41,7 @@ export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
 export const podEnv = (): V1Container['env'] => [
   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  { name: 'NODE_OPTIONS', value: CONTROLLER_NODE_OPTIONS },
 ];
 
 export function controllerArgs(opts: ControllerOptions): string[] {

@@ -22,7 +22,7 @@ import type { GatewayHealth } from './probe-worker.ts';
 import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoints, isHeadless, remoteHosts, type RemoteHost } from './headless-mirror.ts';
 import { endpointMirrorName, federatedServiceName } from './naming.ts';
 import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
-import { WorkQueue, type Outcome } from './work-queue.ts';
+import { WorkQueue, type Outcome, type Priority } from './work-queue.ts';
 import { localEndpointsShape, localServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
 
 export interface ClusterWatcherOptions {
@@ -266,12 +266,14 @@ export class ClusterWatcher {
       return;
     }
     const ref = remoteRefOfMirror(e.object);
-    if (ref) this.#enqueue({ kind: 'ServiceChanged', ...ref });
+    // Most additions and updates are the echo of our own writes: re-check them after real
+    // changes. A deleted mirror is restored at once.
+    if (ref) this.#enqueue({ kind: 'ServiceChanged', ...ref }, e.type === 'deleted' ? 'event' : 'background');
   }
 
-  #enqueue(e: MirrorEvent): void {
+  #enqueue(e: MirrorEvent, priority: Priority = 'event'): void {
     if (!this.#stopped) {
-      this.#queue.add(eventKey(e));
+      this.#queue.add(eventKey(e), priority);
       this.#o.metrics.queueDepth.set({ target_cluster_name: this.#cluster }, this.#queue.depth);
     }
   }
@@ -499,7 +501,7 @@ export class ClusterWatcher {
     }
     for (const svc of this.#remoteServices?.list() ?? []) {
       if (exportModeOf(svc, this.#o.selectors, true) === 'gateway') {
-        this.#enqueue({ kind: 'ServiceChanged', namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' });
+        this.#enqueue({ kind: 'ServiceChanged', namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' }, 'background');
       }
     }
     this.#o.metrics.endpointRepairs.inc({ target_cluster_name: this.#cluster });

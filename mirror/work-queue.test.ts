@@ -68,3 +68,48 @@ test('retryable errors are retried until they succeed; permanent errors are repo
   assert.deepEqual(outcomes.filter(([k]) => k === 'flaky').map(([, o]) => o), ['retry', 'retry', 'done']);
   assert.deepEqual(outcomes.filter(([k]) => k === 'taken').map(([, o]) => o), ['failed']);
 });
+
+test('event keys run before background keys, and an event promotes a queued background key', async () => {
+  const runs: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const q = new WorkQueue<string>({
+    workers: 1,
+    handle: async (k) => {
+      runs.push(k);
+      if (k === 'blocker') await gate;
+    },
+  });
+  q.add('blocker');
+  q.add('bg1', 'background');
+  q.add('bg2', 'background');
+  q.add('ev1');
+  q.add('bg2');
+  q.add('ev1', 'background');
+  assert.equal(q.depth, 3);
+  release();
+  await q.idle();
+  assert.deepEqual(runs, ['blocker', 'ev1', 'bg2', 'bg1']);
+  assert.equal(q.depth, 0);
+});
+
+test('a long stream of keys through a busy queue runs each once, events first', async () => {
+  const runs: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const q = new WorkQueue<string>({
+    workers: 2,
+    handle: async (k) => {
+      if (k.startsWith('blocker')) await gate;
+      else runs.push(k);
+    },
+  });
+  q.add('blocker1');
+  q.add('blocker2');
+  for (let i = 0; i < 5000; i++) q.add(`k${i}`, i % 2 ? 'background' : 'event');
+  release();
+  await q.idle();
+  assert.equal(runs.length, 5000);
+  assert.equal(new Set(runs).size, 5000);
+  assert.ok(runs.slice(0, 2500).every((k) => Number(k.slice(1)) % 2 === 0), 'every event key before any background key');
+});

@@ -1,7 +1,8 @@
 // A keyed work queue in the manner of client-go's: a key waiting in the queue is stored
 // once however often it is added, a key is never processed by two workers at once, and a
 // key added while it is being processed runs again afterwards. Retry policy lives here and
-// only here: handlers throw, the queue decides.
+// only here: handlers throw, the queue decides. Keys from watch events go ahead of keys from
+// periodic passes (a repair pass queues every mirror; a change must not wait behind them).
 import { PermanentError, RetryableError } from './errors.ts';
 
 export type Outcome =
@@ -18,10 +19,18 @@ export interface WorkQueueOptions<K extends string> {
   maxDelayMs?: number;
 }
 
+/** 'event': something changed; 'background': a periodic re-check that may find nothing to do. */
+export type Priority = 'event' | 'background';
+
 export class WorkQueue<K extends string> {
   readonly #opts: WorkQueueOptions<K>;
-  readonly #queue: K[] = [];
-  readonly #queued = new Set<K>();
+  // A key promoted from background to event stays behind in #background; #queued says
+  // which entry is live, and stale ones are dropped when reached.
+  readonly #events: K[] = [];
+  readonly #background: K[] = [];
+  #eventHead = 0;
+  #backgroundHead = 0;
+  readonly #queued = new Map<K, Priority>();
   readonly #active = new Set<K>();
   /** Keys added while active: they run again once the current run ends. */
   readonly #dirty = new Set<K>();
@@ -36,10 +45,10 @@ export class WorkQueue<K extends string> {
   }
 
   get depth(): number {
-    return this.#queue.length + this.#timers.size;
+    return this.#queued.size + this.#timers.size;
   }
 
-  add(key: K): void {
+  add(key: K, priority: Priority = 'event'): void {
     if (this.#stopped) return;
     const t = this.#timers.get(key);
     if (t) {
@@ -50,9 +59,10 @@ export class WorkQueue<K extends string> {
       this.#dirty.add(key);
       return;
     }
-    if (this.#queued.has(key)) return;
-    this.#queued.add(key);
-    this.#queue.push(key);
+    const queued = this.#queued.get(key);
+    if (queued === 'event' || queued === priority) return;
+    this.#queued.set(key, priority);
+    (priority === 'event' ? this.#events : this.#background).push(key);
     this.#pump();
   }
 
@@ -61,7 +71,7 @@ export class WorkQueue<K extends string> {
     this.#stopped = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    this.#queue.length = 0;
+    this.#events.length = this.#background.length = this.#eventHead = this.#backgroundHead = 0;
     this.#queued.clear();
     await this.idle();
   }
@@ -73,14 +83,41 @@ export class WorkQueue<K extends string> {
   }
 
   #isIdle(): boolean {
-    return this.#running === 0 && this.#queue.length === 0 && (this.#stopped || this.#timers.size === 0);
+    return this.#running === 0 && this.#queued.size === 0 && (this.#stopped || this.#timers.size === 0);
+  }
+
+  /** The next live key, events first; a key is queued only while not active. */
+  #next(): K | undefined {
+    this.#compact();
+    while (this.#eventHead < this.#events.length) {
+      const key = this.#events[this.#eventHead++] as K;
+      if (this.#queued.get(key) === 'event') return key;
+    }
+    this.#events.length = this.#eventHead = 0;
+    while (this.#backgroundHead < this.#background.length) {
+      const key = this.#background[this.#backgroundHead++] as K;
+      if (this.#queued.get(key) === 'background') return key;
+    }
+    this.#background.length = this.#backgroundHead = 0;
+    return undefined;
+  }
+
+  /** Under sustained load a queue may never run dry; drop consumed entries now and then. */
+  #compact(): void {
+    if (this.#eventHead > 1024 && this.#eventHead * 2 > this.#events.length) {
+      this.#events.splice(0, this.#eventHead);
+      this.#eventHead = 0;
+    }
+    if (this.#backgroundHead > 1024 && this.#backgroundHead * 2 > this.#background.length) {
+      this.#background.splice(0, this.#backgroundHead);
+      this.#backgroundHead = 0;
+    }
   }
 
   #pump(): void {
     while (!this.#stopped && this.#running < this.#opts.workers) {
-      const idx = this.#queue.findIndex((k) => !this.#active.has(k));
-      if (idx < 0) break;
-      const [key] = this.#queue.splice(idx, 1) as [K];
+      const key = this.#next();
+      if (key === undefined) break;
       this.#queued.delete(key);
       this.#active.add(key);
       this.#running++;
