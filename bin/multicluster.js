@@ -48,6 +48,10 @@ async function bundle() {
       target: 'node20',
       // Bundled CommonJS packages call require(); give the ES module one.
       banner: { js: "import { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);" },
+      // V8 keeps every loaded source in memory: drop white space and dead syntax (~7 MB of
+      // RSS), keep identifiers so stack traces still name functions.
+      minifyWhitespace: true,
+      minifySyntax: true,
       // Beside the bundle, not inline: an inline map would sit in memory as part of the source.
       sourcemap: 'linked',
       logLevel: 'error',

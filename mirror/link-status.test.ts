@@ -76,6 +76,14 @@ test('a flush whose body equals the last accepted one sends nothing', async () =
     await w.flush();
     assert.equal(patches.length, 2);
     assert.match(patches[1] ?? '', /"reason":"Error"/);
+    // Past the cap, more healthy services that sort after the listed ones change nothing written.
+    for (let i = 0; i < MAX_STATUS_ENTRIES; i++) w.setMirror({ namespace: 'web', name: `a${String(i).padStart(4, '0')}` }, undefined, 'Mirrored', '');
+    await w.flush();
+    assert.equal(patches.length, 3);
+    assert.match(patches[2] ?? '', /"type":"StatusTruncated","status":"True"/);
+    for (let i = 0; i < 50; i++) w.setMirror({ namespace: 'zz', name: `s${i}` }, undefined, 'Mirrored', '');
+    await w.flush();
+    assert.equal(patches.length, 3);
     w.stop();
   } finally {
     server.closeAllConnections();

@@ -132,7 +132,8 @@ export class LinkStatusWriter {
     const total = this.#mirrors.size + this.#federated.size;
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
     if (listed < total) {
-      conditions.push({ type: 'StatusTruncated', status: 'True', reason: 'TooManyServices', message: `${listed} of ${total} services listed in status (every failing one is); count mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name`, lastTransitionTime: (this.#truncatedSince ??= this.#timestamp()) });
+      // No running count in the message: it would make every new mirror a new status to write.
+      conditions.push({ type: 'StatusTruncated', status: 'True', reason: 'TooManyServices', message: `more than ${MAX_STATUS_ENTRIES} services: ${listed} are listed, every failing one first; count the mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name`, lastTransitionTime: (this.#truncatedSince ??= this.#timestamp()) });
     } else {
       this.#truncatedSince = undefined;
     }
