@@ -69,18 +69,24 @@ test('retryable errors are retried until they succeed; permanent errors are repo
   assert.deepEqual(outcomes.filter(([k]) => k === 'taken').map(([, o]) => o), ['failed']);
 });
 
-test('event keys run before background keys, and an event promotes a queued background key', async () => {
+/** A queue whose `workers` first keys (named blocker…) hold every worker until release(). */
+function blockedQueue(workers: number): { q: WorkQueue<string>; runs: string[]; release: () => void } {
   const runs: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const q = new WorkQueue<string>({
-    workers: 1,
+    workers,
     handle: async (k) => {
-      runs.push(k);
-      if (k === 'blocker') await gate;
+      if (k.startsWith('blocker')) await gate;
+      else runs.push(k);
     },
   });
-  q.add('blocker');
+  for (let i = 0; i < workers; i++) q.add(`blocker${i}`);
+  return { q, runs, release };
+}
+
+test('event keys run before background keys, and an event promotes a queued background key', async () => {
+  const { q, runs, release } = blockedQueue(1);
   q.add('bg1', 'background');
   q.add('bg2', 'background');
   q.add('ev1');
@@ -89,23 +95,12 @@ test('event keys run before background keys, and an event promotes a queued back
   assert.equal(q.depth, 3);
   release();
   await q.idle();
-  assert.deepEqual(runs, ['blocker', 'ev1', 'bg2', 'bg1']);
+  assert.deepEqual(runs, ['ev1', 'bg2', 'bg1']);
   assert.equal(q.depth, 0);
 });
 
 test('a long stream of keys through a busy queue runs each once, events first', async () => {
-  const runs: string[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const q = new WorkQueue<string>({
-    workers: 2,
-    handle: async (k) => {
-      if (k.startsWith('blocker')) await gate;
-      else runs.push(k);
-    },
-  });
-  q.add('blocker1');
-  q.add('blocker2');
+  const { q, runs, release } = blockedQueue(2);
   for (let i = 0; i < 5000; i++) q.add(`k${i}`, i % 2 ? 'background' : 'event');
   release();
   await q.idle();
