@@ -72,14 +72,14 @@ export function reuseConnections(kc: KubeConfig): KubeConfig {
   const original = host.createAgent.bind(kc);
   const agents = new Map<string, HttpAgent>();
   host.createAgent = (cluster, options) => {
-    if (!cluster || cluster.proxyUrl) return original(cluster, options);
+    const plain = cluster?.server.startsWith('http:') ?? false;
+    // client-node's own path for proxies, and for its refusal of plain HTTP without skipTLSVerify.
+    if (!cluster || cluster.proxyUrl || (plain && !cluster.skipTLSVerify)) return original(cluster, options);
     const key = agentKey(cluster.server, options);
     let agent = agents.get(key);
     if (!agent) {
-      const base = original(cluster, options);
       const keepAlive = { keepAlive: true, scheduling: 'lifo' as const };
-      agent = base instanceof HttpsAgent ? new HttpsAgent({ ...options, ...keepAlive }) : new HttpAgent({ ...keepAlive });
-      base.destroy();
+      agent = plain ? new HttpAgent(keepAlive) : new HttpsAgent({ ...options, ...keepAlive });
       agents.set(key, agent);
     }
     return agent;
