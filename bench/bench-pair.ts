@@ -26,7 +26,8 @@ export interface BenchPair {
   core2: CoreV1Api;
   custom1: CustomObjectsApi;
   /** Starts `multicluster mirror` for the Link `cluster2` with the shipped defaults plus `extraArgs`. */
-  startMirror(identity: string, extraArgs: readonly string[]): Promise<BenchMirror>;
+  /** `heapSnapshotDir`: the controller writes a heap snapshot there on SIGUSR2. */
+  startMirror(identity: string, extraArgs: readonly string[], heapSnapshotDir?: string): Promise<BenchMirror>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +71,7 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
       '--trust-domain', 'cluster.local', '--cluster-domain', 'cluster.local', '--controller=false',
     ]);
     await apply(pair, pair.cluster1, linkYaml);
-    const startMirror = async (identity: string, extraArgs: readonly string[]): Promise<BenchMirror> => {
+    const startMirror = async (identity: string, extraArgs: readonly string[], heapSnapshotDir?: string): Promise<BenchMirror> => {
       const metricsPort = await freePort();
       const launcher = (await readFile(BIN, 'utf8')).includes('esbuild') ? 'esbuild-bundle' : 'tsx';
       const proc = await ManagedProcess.start({
@@ -82,7 +83,7 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
         ],
         stateDir: pair.stateDir,
         // As its Deployment runs it.
-        env: { ...process.env, NODE_OPTIONS: CONTROLLER_NODE_OPTIONS },
+        env: { ...process.env, NODE_OPTIONS: heapSnapshotDir ? `${CONTROLLER_NODE_OPTIONS} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapSnapshotDir}` : CONTROLLER_NODE_OPTIONS },
       });
       mirrors.push(proc);
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -7,6 +7,8 @@
 //      seen by a watch on cluster1;
 //   4. at idle: label flips and endpoint readiness flips, remote write → local event;
 //   5. the controller's RSS, CPU, metrics and warnings.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/client.ts';
 import { linkGatewayPort, parseLink } from '../link/link-parse.ts';
@@ -36,6 +38,8 @@ export interface MirrorRunConfig {
   flips: number;
   convergeTimeoutMs: number;
   workerReference: boolean;
+  /** Write the controller's heap snapshot here after the RSS reading. */
+  heapSnapshotDir?: string;
   progress: (msg: string) => void;
 }
 
@@ -159,7 +163,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   await Promise.all([watch.start(), linkWatch.start()]);
   try {
     // Everything else at the controller's shipped defaults (1m endpoint repair, info logs, 30s lease).
-    const mirror = await env.startMirror(IDENTITY, ['--workers', String(cfg.workers)]);
+    const mirror = await env.startMirror(IDENTITY, ['--workers', String(cfg.workers)], cfg.heapSnapshotDir);
     const cmd = commandLine(mirror.proc.pid);
     if (!cmd.includes('multicluster.js')) throw new Error(`pid ${mirror.proc.pid} is not the controller itself (${cmd})`);
     pids.set('controller', mirror.proc.pid);
@@ -208,6 +212,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
 
     const memory = memoryStats(mirror.proc.pid);
     const samples = await mirror.samples();
+    if (cfg.heapSnapshotDir) await heapSnapshot(mirror.proc.pid, cfg.heapSnapshotDir, progress);
     progress(`n=${n}: measuring what one Link status write of ${n} entries costs the API server`);
     const apiserver = planes.c1.find((p) => p.spec.name === 'kube-apiserver');
     const statusWrite = apiserver ? await measureStatusWriteCost(kc1, MC_NS, link, n, apiserver.pid) : undefined;
@@ -224,6 +229,27 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   } finally {
     await Promise.all([watch.stop(), linkWatch.stop()]);
   }
+}
+
+/** Signals the controller to write a heap snapshot and waits until the file is complete. */
+async function heapSnapshot(pid: number, dir: string, progress: (msg: string) => void): Promise<void> {
+  const before = new Set(await readdir(dir));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    await sleep(1000);
+    for (const f of await readdir(dir)) {
+      if (before.has(f) || !f.endsWith('.heapsnapshot')) continue;
+      // The snapshot is streamed; it is complete once its size stops changing.
+      const a = (await stat(join(dir, f))).size;
+      await sleep(1000);
+      if (a > 0 && (await stat(join(dir, f))).size === a) {
+        progress(`heap snapshot: ${join(dir, f)}`);
+        return;
+      }
+    }
+  }
+  progress(`heap snapshot: none appeared in ${dir} within 2 minutes`);
 }
 
 function counters(samples: readonly Sample[]): Omit<ControllerFigures, 'warnings'> {

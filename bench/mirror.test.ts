@@ -1,11 +1,12 @@
 import { test } from 'node:test';
+import { resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { BenchUsageError } from './benchmark.ts';
 import { parseMirrorArgs } from './mirror.ts';
 import { spread } from './mirror-run.ts';
 
 test('defaults are the issue spec: N = 1,000 and 10,000 at the controller default of 16 workers', () => {
-  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 16, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: true });
+  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 16, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: true, heapSnapshotDir: undefined });
 });
 
 test('--quick is a 200-Service smoke run; --n takes a list', () => {
@@ -13,6 +14,7 @@ test('--quick is a 200-Service smoke run; --n takes a list', () => {
   assert.deepEqual(parseMirrorArgs(['--n', '1000, 5000']).ns, [1000, 5000]);
   assert.equal(parseMirrorArgs(['--timeout-s', '900']).timeoutS, 900);
   assert.equal(parseMirrorArgs(['--no-worker-reference']).workerReference, false);
+  assert.equal(parseMirrorArgs(['--heap-snapshot', 'snaps']).heapSnapshotDir, resolve('snaps'));
 });
 
 test('bad flags are usage errors that name the flag', () => {

@@ -3,6 +3,8 @@
 // create time of the same objects by the same client, propagation p50/p99 for label and
 // endpoint changes, RSS at the end). Each N gets its own fresh pair of real clusters.
 import { cpus, loadavg } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { run } from '../e2e/harness/exec.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
@@ -18,6 +20,7 @@ export interface MirrorBenchConfig {
   timeoutS?: number;
   /** Also time the reference path at the controller's worker count (doubles the reference time). */
   workerReference: boolean;
+  heapSnapshotDir?: string;
 }
 
 /** The issue's targets. */
@@ -30,7 +33,8 @@ const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--work
   --concurrency  in-flight requests for setup and for the reference path (default 32)
   --flips        label flips and endpoint flips at idle, each (default 50)
   --timeout-s    bound on convergence per N (default 120 s + 60 ms per Service)
-  --no-worker-reference  skip timing the reference path again at --workers in flight (saves time at 10k)`;
+  --no-worker-reference  skip timing the reference path again at --workers in flight (saves time at 10k)
+  --heap-snapshot DIR    write the controller's heap snapshot into DIR at the end (for finding where memory goes)`;
 
 export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
   let values;
@@ -45,6 +49,7 @@ export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
         flips: { type: 'string', default: '50' },
         'timeout-s': { type: 'string' },
         'no-worker-reference': { type: 'boolean', default: false },
+        'heap-snapshot': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -62,6 +67,7 @@ export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {
     flips: int('flips', values.flips, 1, 10_000),
     timeoutS,
     workerReference: !values['no-worker-reference'],
+    heapSnapshotDir: values['heap-snapshot'] === undefined ? undefined : resolve(values['heap-snapshot']),
   });
 }
 
@@ -84,10 +90,11 @@ export const mirrorBenchmark: Benchmark = {
     const machine = { cpus: cpus().length, node: process.version, loadavg_1m_at_start: round2(loadavg()[0] ?? 0) };
     // Others work in the same checkout: record which controller sources were measured.
     const source = await sourceState();
+    if (cfg.heapSnapshotDir) await mkdir(cfg.heapSnapshotDir, { recursive: true });
     for (const n of cfg.ns) {
       const convergeTimeoutMs = (cfg.timeoutS ?? 120 + n * 0.06) * 1000;
       try {
-        const figures = await runMirrorBench({ n, workers: cfg.workers, concurrency: cfg.concurrency, flips: cfg.flips, convergeTimeoutMs, workerReference: cfg.workerReference, progress });
+        const figures = await runMirrorBench({ n, workers: cfg.workers, concurrency: cfg.concurrency, flips: cfg.flips, convergeTimeoutMs, workerReference: cfg.workerReference, heapSnapshotDir: cfg.heapSnapshotDir, progress });
         const row = mirrorRow(n, cfg, figures);
         progress(`n=${n}: ${JSON.stringify(row)}`);
         results.push(row);

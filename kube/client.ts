@@ -28,6 +28,23 @@ export const isConflict = (err: unknown): boolean => apiStatus(err) === 409;
 export const isGone = (err: unknown): boolean => apiStatus(err) === 410;
 export const isForbidden = (err: unknown): boolean => apiStatus(err) === 403 || apiStatus(err) === 401;
 
+/**
+ * A JSON patch the API server could not apply (a `test` operation failed, or a path it names
+ * is missing). It answers 422 like a validation error, but without the object's kind or any
+ * field causes, which every validation error carries.
+ */
+export function isPatchNotApplied(err: unknown): boolean {
+  if (!(err instanceof ApiException) || err.code !== 422 || typeof err.body !== 'string') return false;
+  try {
+    const parsed: unknown = JSON.parse(err.body);
+    if (!parsed || typeof parsed !== 'object') return false;
+    const details = 'details' in parsed && parsed.details && typeof parsed.details === 'object' ? parsed.details : {};
+    return !('kind' in details) && !('causes' in details);
+  } catch {
+    return false;
+  }
+}
+
 /** The API server's own explanation, which is far clearer than client-node's default message. */
 export function apiErrorMessage(err: unknown): string {
   if (err instanceof ApiException) {

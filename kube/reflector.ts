@@ -9,7 +9,7 @@ import { apiErrorMessage, apiStatus } from './client.ts';
 
 export type ReflectorEvent<T> =
   | { type: 'added'; object: T }
-  | { type: 'updated'; object: T }
+  | { type: 'updated'; object: T; previous: T }
   | { type: 'deleted'; object: T }
   /** A full list succeeded; the cache now reflects the server. */
   | { type: 'listed' }
@@ -27,7 +27,7 @@ export interface ListQuery {
 /** Objects per list page: a relist of thousands never holds one huge response in memory. */
 export const LIST_PAGE_SIZE = 500;
 
-export interface ReflectorOptions<T extends KubernetesObject> {
+export interface ReflectorOptions<T extends KubernetesObject, C extends KubernetesObject = T> {
   kubeConfig: KubeConfig;
   /** Watch path, e.g. `/api/v1/services` or `/api/v1/namespaces/ns/endpoints`. */
   path: string;
@@ -35,9 +35,13 @@ export interface ReflectorOptions<T extends KubernetesObject> {
   labelSelector?: string;
   /** e.g. `metadata.name=x`: lets RBAC rules restricted by resourceNames allow the watch. */
   fieldSelector?: string;
-  onEvent: (event: ReflectorEvent<T>) => void;
-  /** What the cache keeps of each object (default: all of it but managedFields). */
-  project?: (obj: T) => T;
+  onEvent: (event: ReflectorEvent<C>) => void;
+  /**
+   * What the cache keeps of each object (default: all of it but managedFields). It must keep
+   * name, namespace and resourceVersion: the cache is keyed by the first two and skips
+   * unchanged objects by the last.
+   */
+  project?: (obj: T) => C;
   /** First retry delay after an error; doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -49,11 +53,11 @@ class GoneError extends Error {
   override readonly name = 'GoneError';
 }
 
-export class Reflector<T extends KubernetesObject> {
-  readonly #opts: ReflectorOptions<T>;
+export class Reflector<T extends KubernetesObject, C extends KubernetesObject = T> {
+  readonly #opts: ReflectorOptions<T, C>;
   readonly #watch: Watch;
   readonly #timeoutSeconds: number;
-  readonly #objects = new Map<string, Map<string, T>>();
+  readonly #objects = new Map<string, Map<string, C>>();
   #resourceVersion = '';
   #stopped = true;
   #abort?: AbortController;
@@ -62,7 +66,7 @@ export class Reflector<T extends KubernetesObject> {
   #listedOnce = false;
   #listedWaiters: Array<() => void> = [];
 
-  constructor(opts: ReflectorOptions<T>) {
+  constructor(opts: ReflectorOptions<T, C>) {
     this.#opts = opts;
     this.#watch = new Watch(opts.kubeConfig);
     this.#timeoutSeconds = opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 60);
@@ -94,13 +98,13 @@ export class Reflector<T extends KubernetesObject> {
     return new Promise((resolve) => this.#listedWaiters.push(resolve));
   }
 
-  get(name: string, namespace?: string): T | undefined {
+  get(name: string, namespace?: string): C | undefined {
     return this.#objects.get(namespace ?? '')?.get(name);
   }
 
-  list(namespace?: string): T[] {
+  list(namespace?: string): C[] {
     if (namespace !== undefined) return [...(this.#objects.get(namespace)?.values() ?? [])];
-    const out: T[] = [];
+    const out: C[] = [];
     for (const m of this.#objects.values()) out.push(...m.values());
     return out;
   }
@@ -199,9 +203,10 @@ export class Reflector<T extends KubernetesObject> {
   }
 
   #upsert(received: T): void {
-    const obj = this.#opts.project ? this.#opts.project(received) : received;
     // Nothing here reads managedFields, and at thousands of objects they are most of the cache.
-    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+    if (received.metadata?.managedFields) delete received.metadata.managedFields;
+    // Without a projection the cache holds the object itself (C defaults to T).
+    const obj = this.#opts.project ? this.#opts.project(received) : (received as unknown as C);
     const ns = obj.metadata?.namespace ?? '';
     const name = obj.metadata?.name ?? '';
     let m = this.#objects.get(ns);
@@ -209,15 +214,19 @@ export class Reflector<T extends KubernetesObject> {
     const prev = m.get(name);
     m.set(name, obj);
     if (!prev) this.#opts.onEvent({ type: 'added', object: obj });
-    else if (prev.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#opts.onEvent({ type: 'updated', object: obj });
+    else if (prev.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#opts.onEvent({ type: 'updated', object: obj, previous: prev });
   }
 
-  #remove(obj: T): void {
+  /** Drops the cached copy of `obj` and reports that copy (what the cache knew) as deleted. */
+  #remove(obj: KubernetesObject): void {
     const ns = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
     const m = this.#objects.get(ns);
-    if (m?.delete(obj.metadata?.name ?? '')) {
+    const cached = m?.get(name);
+    if (m && cached) {
+      m.delete(name);
       if (m.size === 0) this.#objects.delete(ns);
-      this.#opts.onEvent({ type: 'deleted', object: obj });
+      this.#opts.onEvent({ type: 'deleted', object: cached });
     }
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { localServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
+import { federatedServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
 import { desiredMirrorService, type MirrorSettings } from './mirror-objects.ts';
 
 const settings: MirrorSettings = {
@@ -27,8 +27,8 @@ test('the trimmed remote Service gives the same mirror as the full one', () => {
   assert.equal(remote.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], '{"big":"json"}', 'the received object is not mutated');
 });
 
-test('a local mirror keeps its whole spec and ownership metadata, for replaces', () => {
-  const local = localServiceShape({ ...remote, metadata: { ...remote.metadata, finalizers: ['x/y'], ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: 'o1' }] } });
+test('a federated Service keeps its whole spec and ownership metadata, for replaces', () => {
+  const local = federatedServiceShape({ ...remote, metadata: { ...remote.metadata, finalizers: ['x/y'], ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: 'o1' }] } });
   assert.deepEqual(local.spec, remote.spec);
   assert.deepEqual(local.metadata?.finalizers, ['x/y']);
   assert.equal(local.metadata?.ownerReferences?.[0]?.uid, 'o1');

@@ -1,9 +1,11 @@
-// What the controller's caches keep of each object: only the fields it reads or writes back.
-// At 10,000 exported Services the caches hold four objects per Service; full objects (every
-// client-node model attribute, status, last-applied annotations) cost several times the memory.
-import type { V1EndpointSlice, V1Endpoints, V1ObjectMeta, V1Service } from '@kubernetes/client-node';
+// What the controller's caches keep of remote objects and federated Services: only the fields
+// it reads or writes back. At 10,000 exported Services full objects (every client-node model
+// attribute, status, last-applied annotations) cost several times the memory. Local mirrors
+// are kept as records (local-record.ts).
+import type { V1EndpointSlice, V1ObjectMeta, V1Service } from '@kubernetes/client-node';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Shared by every cached slice endpoint; never mutated. */
 const NO_ADDRESSES: string[] = [];
 
@@ -14,7 +16,7 @@ function defined<T extends object>(o: T): T {
   return out as T;
 }
 
-function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean }): V1ObjectMeta {
+function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean; identity: boolean }): V1ObjectMeta {
   if (!m) return {};
   let annotations = m.annotations;
   if (annotations && LAST_APPLIED in annotations) {
@@ -24,9 +26,10 @@ function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean }): V1Obje
   return defined({
     name: m.name,
     namespace: m.namespace,
-    uid: m.uid,
+    // uid and creationTimestamp only where a write carries them back (a replace or a delete precondition).
+    uid: keep.identity ? m.uid : undefined,
     resourceVersion: m.resourceVersion,
-    creationTimestamp: m.creationTimestamp,
+    creationTimestamp: keep.identity ? m.creationTimestamp : undefined,
     labels: m.labels,
     annotations,
     // A replace must carry these back, or it would drop them.
@@ -37,23 +40,23 @@ function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean }): V1Obje
 
 /** A remote Service: what the mirror is computed from (last-applied is never copied, so not kept). */
 export function remoteServiceShape(s: V1Service): V1Service {
-  return { metadata: meta(s.metadata, { ownership: false }), spec: defined({ type: s.spec?.type, clusterIP: s.spec?.clusterIP, ports: s.spec?.ports?.map(defined) }) };
+  return { metadata: meta(s.metadata, { ownership: false, identity: false }), spec: defined({ type: s.spec?.type, clusterIP: s.spec?.clusterIP, ports: s.spec?.ports?.map(defined) }) };
 }
 
-/** A remote EndpointSlice: readiness and hostnames only; gateway mode never uses remote addresses. */
+/**
+ * A remote EndpointSlice: its Service, readiness and hostnames only; gateway mode never uses
+ * remote addresses, and nothing reads the slice's other labels.
+ */
 export function remoteSliceShape(s: V1EndpointSlice): V1EndpointSlice {
+  const service = s.metadata?.labels?.[SERVICE_NAME_LABEL];
   return {
-    metadata: meta(s.metadata, { ownership: false }),
+    metadata: defined({ name: s.metadata?.name, namespace: s.metadata?.namespace, resourceVersion: s.metadata?.resourceVersion, labels: service === undefined ? undefined : { [SERVICE_NAME_LABEL]: service } }),
     addressType: s.addressType,
     endpoints: (s.endpoints ?? []).map((e) => defined({ addresses: NO_ADDRESSES, hostname: e.hostname, conditions: { ready: e.conditions?.ready } })),
   };
 }
 
-/** A local mirror Service: the whole spec, because an update replaces the object. */
-export function localServiceShape(s: V1Service): V1Service {
-  return { metadata: meta(s.metadata, { ownership: true }), spec: s.spec ? defined(s.spec) : undefined };
-}
-
-export function localEndpointsShape(e: V1Endpoints): V1Endpoints {
-  return { metadata: meta(e.metadata, { ownership: true }), subsets: e.subsets };
+/** A local federated Service: the whole spec, because a membership update replaces the object. */
+export function federatedServiceShape(s: V1Service): V1Service {
+  return { metadata: meta(s.metadata, { ownership: true, identity: true }), spec: s.spec ? defined(s.spec) : undefined };
 }

@@ -9,13 +9,14 @@ import type { EventRecorder } from '../kube/event-recorder.ts';
 import { Reflector, type ReflectorEvent } from '../kube/reflector.ts';
 import type { Link } from '../link/link-types.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
-import { Annotations, Labels } from '../names/linkerd.ts';
+import { Labels } from '../names/linkerd.ts';
 import { InvalidServiceError, MissingNamespaceError, NameCollisionError, PermanentError, RetryableError } from './errors.ts';
 import { assertNever, decodeKey, eventKey, type EventKey, type MirrorEvent } from './events.ts';
 import { resolveGateway } from './gateway-resolver.ts';
 import type { LinkStatusWriter } from './link-status.ts';
 import { federatedFrom, isFederatedService, memberEntry, membershipOf, withMembership } from './federated-mirror.ts';
-import { classify, LocalWriter, serviceMatches } from './local-writer.ts';
+import { classify, LocalWriter, type WriteResult } from './local-writer.ts';
+import { endpointsRecord, serviceMatches, serviceRecord, type LocalRecord } from './local-record.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, desiredProbeEndpoints, mirrorName, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
 import type { GatewayHealth } from './probe-worker.ts';
@@ -23,7 +24,7 @@ import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoint
 import { endpointMirrorName, federatedServiceName } from './naming.ts';
 import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
 import { WorkQueue, type Outcome, type Priority } from './work-queue.ts';
-import { localEndpointsShape, localServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
+import { federatedServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
 
 export interface ClusterWatcherOptions {
   link: Link;
@@ -65,8 +66,12 @@ export class ClusterWatcher {
   readonly #remoteSlices?: Reflector<V1EndpointSlice>;
   /** remote `ns/svc` → names of its EndpointSlices, so readiness is O(slices of one Service). */
   readonly #slicesByService = new Map<string, Set<string>>();
-  readonly #localServices: Reflector<V1Service>;
-  readonly #localEndpoints: Reflector<V1Endpoints>;
+  /** Every local Service (a name absent here is free), as records. */
+  readonly #localServices: Reflector<V1Service, LocalRecord>;
+  /** This Link's mirror Endpoints, as records. */
+  readonly #localEndpoints: Reflector<V1Endpoints, LocalRecord>;
+  /** Services among #localServices that are this Link's mirrors (the `mirrors` gauge). */
+  #ownedMirrors = 0;
   readonly #namespaces: Reflector<V1Namespace>;
   readonly #remoteFederated?: Reflector<V1Service>;
   readonly #localFederated: Reflector<V1Service>;
@@ -127,26 +132,28 @@ export class ClusterWatcher {
       path: '/api/v1/services',
       labelSelector: `${Labels.mirroredService}=true,!${Labels.clusterName}`,
       list: (q) => this.#localCore.listServiceForAllNamespaces(q),
-      project: localServiceShape,
+      project: federatedServiceShape,
       onEvent: (e) => {
         if (e.type === 'listed') this.#enqueue({ kind: 'OrphanSweep' });
       },
     });
     const ours = `${Labels.mirroredService}=true,${Labels.clusterName}=${this.#cluster}`;
-    this.#localServices = new Reflector<V1Service>({
+    // All Services, not only ours: knowing every taken name lets a new mirror's Service and
+    // Endpoints be created together (see LocalWriter.createMirror). Others' are kept as
+    // bare name records.
+    this.#localServices = new Reflector<V1Service, LocalRecord>({
       kubeConfig: o.localKubeConfig,
       path: '/api/v1/services',
-      labelSelector: ours,
       list: (q) => this.#localCore.listServiceForAllNamespaces(q),
-      project: localServiceShape,
-      onEvent: (e) => this.#onLocalMirror(e),
+      project: serviceRecord(this.#cluster),
+      onEvent: (e) => this.#onLocalService(e),
     });
-    this.#localEndpoints = new Reflector<V1Endpoints>({
+    this.#localEndpoints = new Reflector<V1Endpoints, LocalRecord>({
       kubeConfig: o.localKubeConfig,
       path: '/api/v1/endpoints',
       labelSelector: ours,
       list: (q) => this.#localCore.listEndpointsForAllNamespaces(q),
-      project: localEndpointsShape,
+      project: endpointsRecord(this.#cluster),
       onEvent: (e) => this.#onLocalMirror(e),
     });
     this.#namespaces = new Reflector<V1Namespace>({
@@ -194,11 +201,11 @@ export class ClusterWatcher {
   /** Deletes every mirror of this Link (the Link is being deleted). */
   async deleteAllMirrors(): Promise<number> {
     let n = 0;
-    for (const ep of [...this.#localEndpoints.list()]) {
-      if ((await this.#writer.deleteEndpoints(ep.metadata?.namespace ?? '', ep.metadata?.name ?? '', ep)) === 'deleted') n++;
+    for (const ep of this.#localEndpoints.list()) {
+      if ((await this.#writer.deleteEndpoints(ep.metadata.namespace, ep.metadata.name, ep)) === 'deleted') n++;
     }
-    for (const svc of [...this.#localServices.list()]) {
-      if ((await this.#writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svc)) === 'deleted') n++;
+    for (const svc of this.#mirrors()) {
+      if ((await this.#writer.deleteService(svc.metadata.namespace, svc.metadata.name, svc)) === 'deleted') n++;
     }
     return n;
   }
@@ -259,16 +266,28 @@ export class ClusterWatcher {
     this.#enqueue({ kind: 'ServiceChanged', namespace: ns, name: svc });
   }
 
+  #onLocalService(e: ReflectorEvent<LocalRecord>): void {
+    if (e.type === 'added' && e.object.owner === 'mirror') this.#ownedMirrors++;
+    else if (e.type === 'deleted' && e.object.owner === 'mirror') this.#ownedMirrors--;
+    else if (e.type === 'updated' && e.previous.owner !== e.object.owner) this.#ownedMirrors += e.object.owner === 'mirror' ? 1 : -1;
+    this.#onLocalMirror(e);
+  }
+
   /** Someone else changed or deleted one of our mirrors: converge it back. */
-  #onLocalMirror(e: ReflectorEvent<V1Service | V1Endpoints>): void {
+  #onLocalMirror(e: ReflectorEvent<LocalRecord>): void {
     if (e.type === 'listed' || e.type === 'error') {
-      this.#o.metrics.mirrors.set({ target_cluster_name: this.#cluster }, this.#localServices.list().length);
+      this.#o.metrics.mirrors.set({ target_cluster_name: this.#cluster }, this.#ownedMirrors);
       return;
     }
-    const ref = remoteRefOfMirror(e.object);
+    const ref = e.object.remote ?? (e.type === 'updated' ? e.previous.remote : undefined);
     // Most additions and updates are the echo of our own writes: re-check them after real
     // changes. A deleted mirror is restored at once.
     if (ref) this.#enqueue({ kind: 'ServiceChanged', ...ref }, e.type === 'deleted' ? 'event' : 'background');
+  }
+
+  /** This Link's mirror Services. */
+  #mirrors(namespace?: string): LocalRecord[] {
+    return this.#localServices.list(namespace).filter((r) => r.owner === 'mirror');
   }
 
   #enqueue(e: MirrorEvent, priority: Priority = 'event'): void {
@@ -314,7 +333,7 @@ export class ClusterWatcher {
       // "Not in the cache" means "not exported" only once the remote side has been listed.
       if (!this.remoteListed) return;
       // Endpoint mirrors exist only under a headless root; skip the scan otherwise (hot path).
-      if (cachedSvc?.spec?.clusterIP === 'None' || (!cachedSvc && this.#o.enableHeadlessServices)) await this.#deleteEndpointMirrors(namespace, local, new Set());
+      if (cachedSvc?.headless || (!cachedSvc && this.#o.enableHeadlessServices)) await this.#deleteEndpointMirrors(namespace, local, new Set());
       const epResult = cachedEp ? await this.#writer.deleteEndpoints(namespace, local, cachedEp) : 'absent';
       const svcResult = cachedSvc ? await this.#writer.deleteService(namespace, local, cachedSvc) : 'absent';
       if (svcResult === 'deleted' || epResult === 'deleted') {
@@ -334,13 +353,27 @@ export class ClusterWatcher {
         return;
       }
     }
-    if (cachedSvc?.spec?.clusterIP === 'None') await this.#deleteEndpointMirrors(namespace, local, new Set());
-    const svcResult = await this.#writer.ensureService(desiredMirrorService(remote, mode, this.#o.settings), cachedSvc);
-    let epResult: string = 'absent';
+    if (cachedSvc?.headless) await this.#deleteEndpointMirrors(namespace, local, new Set());
+    if (cachedSvc?.owner === 'foreign' && cachedEp) {
+      // Mirror Endpoints beside someone else's Service (a lost race in createMirror): never leave them.
+      await this.#writer.deleteEndpoints(namespace, local, cachedEp);
+    }
+    const desiredSvc = desiredMirrorService(remote, mode, this.#o.settings);
+    let svcResult: WriteResult;
+    let epResult: WriteResult = 'absent';
     if (mode === 'gateway') {
-      epResult = await this.#writer.ensureEndpoints(desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings), cachedEp);
+      const desiredEp = desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings);
+      if (!cachedSvc && !cachedEp) {
+        ({ service: svcResult, endpoints: epResult } = await this.#writer.createMirror(desiredSvc, desiredEp));
+      } else {
+        svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
+        epResult = await this.#writer.ensureEndpoints(desiredEp, cachedEp);
+      }
     } else if (cachedEp) {
+      svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
       epResult = await this.#writer.deleteEndpoints(namespace, local, cachedEp);
+    } else {
+      svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
     }
     if (svcResult !== 'unchanged' || (epResult !== 'unchanged' && epResult !== 'absent')) {
       this.#o.log.info('mirror written', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: `${mode}: service ${svcResult}, endpoints ${epResult}` });
@@ -348,7 +381,7 @@ export class ClusterWatcher {
     this.#o.status.setMirror({ namespace, name }, { namespace, name: local }, 'Mirrored', '');
   }
 
-  async #reconcileHeadless(remote: V1Service, hosts: RemoteHost[], cachedSvc: V1Service | undefined, cachedEp: V1Endpoints | undefined): Promise<void> {
+  async #reconcileHeadless(remote: V1Service, hosts: RemoteHost[], cachedSvc: LocalRecord | undefined, cachedEp: LocalRecord | undefined): Promise<void> {
     const ns = remote.metadata?.namespace ?? '';
     const s = this.#o.settings;
     const root = desiredHeadlessRoot(remote, s);
@@ -362,7 +395,7 @@ export class ClusterWatcher {
       await this.#writer.ensureService(service, this.#localServices.get(name, ns));
       await this.#writer.ensureEndpoints(endpoints, this.#localEndpoints.get(name, ns));
       // The ClusterIP is assigned by the API server; the cache may not have the new object yet.
-      const clusterIP = this.#localServices.get(name, ns)?.spec?.clusterIP ?? (await this.#localCore.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
+      const clusterIP = this.#localServices.get(name, ns)?.clusterIP ?? (await this.#localCore.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
       if (!clusterIP) throw new RetryableError(`endpoint mirror ${ns}/${name} has no ClusterIP yet`);
       written.push({ hostname: host.hostname, clusterIP, ready: host.ready && gateway.alive });
     }
@@ -372,9 +405,9 @@ export class ClusterWatcher {
 
   /** Removes endpoint mirrors of a headless root whose remote hostnames are gone. */
   async #deleteEndpointMirrors(namespace: string, rootName: string, keep: ReadonlySet<string>): Promise<void> {
-    for (const svc of this.#localServices.list(namespace)) {
-      const name = svc.metadata?.name ?? '';
-      if (svc.metadata?.labels?.[Labels.headlessMirrorSvcName] !== rootName || keep.has(name)) continue;
+    for (const svc of this.#mirrors(namespace)) {
+      const name = svc.metadata.name;
+      if (svc.headlessRoot !== rootName || keep.has(name)) continue;
       await this.#writer.deleteEndpoints(namespace, name, this.#localEndpoints.get(name, namespace));
       await this.#writer.deleteService(namespace, name, svc);
     }
@@ -519,8 +552,8 @@ export class ClusterWatcher {
       }
     }
     if (!this.remoteListed) return;
-    for (const svc of this.#localServices.list()) {
-      const ref = remoteRefOfMirror(svc);
+    for (const svc of this.#mirrors()) {
+      const ref = svc.remote;
       if (!ref) continue;
       const remote = this.#remoteServices?.get(ref.name, ref.namespace);
       if (!remote || !exportModeOf(remote, this.#o.selectors, this.#hasGateway)) {
@@ -533,7 +566,7 @@ export class ClusterWatcher {
     const labels = { target_cluster_name: this.#cluster };
     this.#o.metrics.reconcileDuration.observe({ ...labels, outcome: outcome.kind }, ms / 1000);
     this.#o.metrics.queueDepth.set(labels, this.#queue.depth);
-    this.#o.metrics.mirrors.set(labels, this.#localServices.list().length);
+    this.#o.metrics.mirrors.set(labels, this.#ownedMirrors);
     const e = decodeKey(key);
     const fields = { link: this.#o.link.metadata.name, cluster: this.#cluster, object: key };
     switch (outcome.kind) {
@@ -579,18 +612,4 @@ export class ClusterWatcher {
       `${e.namespace}/${e.name}: ${error.message}`,
     );
   }
-}
-
-/**
- * The remote Service a local mirror stands for, from its fq-name annotation:
- * `<svc>.<ns>.svc.<domain>`, or `<host>.<svc>.<ns>.svc.<domain>` for headless endpoint mirrors.
- */
-export function remoteRefOfMirror(obj: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }): { namespace: string; name: string } | undefined {
-  const fq = obj.metadata?.annotations?.[Annotations.remoteSvcFqName];
-  if (!fq) return undefined;
-  const parts = fq.split('.');
-  const offset = obj.metadata?.labels?.[Labels.headlessMirrorSvcName] ? 1 : 0;
-  const [name, namespace, svc] = parts.slice(offset);
-  if (!name || !namespace || svc !== 'svc') return undefined;
-  return { namespace, name };
 }

@@ -15,6 +15,7 @@ import { ClusterWatcher } from './cluster-watcher.ts';
 import { LinkStatusWriter } from './link-status.ts';
 import { isFederatedService, membershipOf, withMembership } from './federated-mirror.ts';
 import { LocalWriter } from './local-writer.ts';
+import { endpointsRecord, serviceRecord } from './local-record.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import type { MirrorConfig } from './config.ts';
 import { ProbeWorker, type GatewayHealth } from './probe-worker.ts';
@@ -336,13 +337,15 @@ export function problemMessage(p: LinkProblem): string {
 export async function deleteMirrorsOf(kc: KubeConfig, cluster: string, fieldManager: string): Promise<number> {
   const core = kc.makeApiClient(CoreV1Api);
   const writer = new LocalWriter(kc, cluster, fieldManager);
+  const svcRecord = serviceRecord(cluster);
+  const epRecord = endpointsRecord(cluster);
   const selector = `${Labels.mirroredService}=true,${Labels.clusterName}=${cluster}`;
   let n = 0;
   for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: selector })).items) {
-    if ((await writer.deleteEndpoints(ep.metadata?.namespace ?? '', ep.metadata?.name ?? '', ep)) === 'deleted') n++;
+    if ((await writer.deleteEndpoints(ep.metadata?.namespace ?? '', ep.metadata?.name ?? '', epRecord(ep))) === 'deleted') n++;
   }
   for (const svc of (await core.listServiceForAllNamespaces({ labelSelector: selector })).items) {
-    if ((await writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svc)) === 'deleted') n++;
+    if ((await writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svcRecord(svc))) === 'deleted') n++;
   }
   // Federated Services: drop this cluster's `svc@cluster` entries; delete those left empty.
   const suffix = `@${cluster}`;

@@ -1,15 +1,38 @@
 // Every write the controller makes to the local cluster goes through here, and here is
 // where ownership is enforced: an object without this Link's mirror labels is never
 // updated or deleted (upstream deletes a user's Service on a name collision; §6.2).
-import { CoreV1Api, type KubeConfig, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import { apiErrorMessage, apiStatus, isConflict, isNotFound } from '../kube/client.ts';
+// Updates are JSON patches whose first operations test the object's uid and ownership
+// labels, so the API server itself refuses a write to anything that changed hands since
+// the cache saw it; deletes carry a uid precondition.
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
+import { apiErrorMessage, apiStatus, isConflict, isNotFound, isPatchNotApplied } from '../kube/client.ts';
 import { NameCollisionError, RejectedWriteError, RetryableError } from './errors.ts';
-import { isOwnedMirror } from './mirror-objects.ts';
+import { endpointsDigest, endpointsRecord, ownershipLabels, serviceDigest, serviceRecord, type LocalRecord, type Owner } from './local-record.ts';
 
 export type WriteResult = 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent';
 
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+type PatchOp = { op: 'test' | 'add'; path: string; value: unknown };
+
+/** A JSON patch that applies only to the object the record describes, still owned as it was. */
+function guardedPatch(current: LocalRecord, clusterName: string, writes: PatchOp[]): PatchOp[] {
+  const owner = current.owner as Exclude<Owner, 'foreign'>;
+  const tests: PatchOp[] = [{ op: 'test', path: '/metadata/uid', value: current.metadata.uid }];
+  for (const [k, v] of Object.entries(ownershipLabels(owner, clusterName))) {
+    tests.push({ op: 'test', path: `/metadata/labels/${pointerEscape(k)}`, value: v });
+  }
+  return [...tests, ...writes];
+}
+
+function pointerEscape(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
 export class LocalWriter {
   readonly #core: CoreV1Api;
+  readonly #serviceRecord: (svc: V1Service) => LocalRecord;
+  readonly #endpointsRecord: (ep: V1Endpoints) => LocalRecord;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -17,28 +40,21 @@ export class LocalWriter {
     readonly fieldManager: string,
   ) {
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#serviceRecord = serviceRecord(clusterName);
+    this.#endpointsRecord = endpointsRecord(clusterName);
   }
 
-  /** Creates or converges the mirror Service; `cached` is the informer's copy, if any. */
-  async ensureService(desired: V1Service, cached: V1Service | undefined): Promise<WriteResult> {
+  /** Creates or converges the mirror Service; `cached` is the cache's record of that name, if any. */
+  async ensureService(desired: V1Service, cached: LocalRecord | undefined): Promise<WriteResult> {
     const ns = desired.metadata?.namespace ?? '';
     const name = desired.metadata?.name ?? '';
-    let current = cached;
-    if (!current) {
-      try {
-        await this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager });
-        return 'created';
-      } catch (err) {
-        if (!isConflict(err)) throw classify(err, `create Service ${ns}/${name}`);
-        current = await this.#read(() => this.#core.readNamespacedService({ name, namespace: ns }), `Service ${ns}/${name}`);
-        if (!current) throw new RetryableError(`Service ${ns}/${name} vanished while creating it`);
-      }
-    }
-    if (!isOwnedMirror(current, this.clusterName)) {
+    const current = cached ?? (await this.#createService(desired));
+    if (current === 'created') return 'created';
+    if (current.owner !== 'mirror') {
       throw new NameCollisionError(`Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; rename or delete it to let this Link mirror the remote Service`);
     }
-    if (serviceMatches(current, desired)) return 'unchanged';
-    if ((current.spec?.clusterIP === 'None') !== (desired.spec?.clusterIP === 'None')) {
+    if (current.digest === serviceDigest(desired)) return 'unchanged';
+    if (current.headless !== (desired.spec?.clusterIP === 'None')) {
       // clusterIP is immutable: switching between headless and ClusterIP means a new object.
       await this.deleteService(ns, name, current);
       try {
@@ -48,57 +64,81 @@ export class LocalWriter {
         throw classify(err, `recreate Service ${ns}/${name}`);
       }
     }
-    const updated: V1Service = {
-      ...current,
-      metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
-      spec: { ...current.spec, type: desired.spec?.type, ports: desired.spec?.ports },
-    };
+    const patch = guardedPatch(current, this.clusterName, [
+      { op: 'add', path: '/metadata/labels', value: desired.metadata?.labels ?? {} },
+      { op: 'add', path: '/metadata/annotations', value: desired.metadata?.annotations ?? {} },
+      { op: 'add', path: '/spec/type', value: desired.spec?.type ?? 'ClusterIP' },
+      { op: 'add', path: '/spec/ports', value: desired.spec?.ports ?? [] },
+    ]);
     try {
-      await this.#core.replaceNamespacedService({ name, namespace: ns, body: updated, fieldManager: this.fieldManager });
+      await this.#core.patchNamespacedService({ name, namespace: ns, body: patch, fieldManager: this.fieldManager }, jsonPatch);
       return 'updated';
     } catch (err) {
-      throw classify(err, `update Service ${ns}/${name}`);
+      throw classifyPatch(err, `update Service ${ns}/${name}`);
     }
   }
 
-  async ensureEndpoints(desired: V1Endpoints, cached: V1Endpoints | undefined): Promise<WriteResult> {
+  async ensureEndpoints(desired: V1Endpoints, cached: LocalRecord | undefined): Promise<WriteResult> {
     const ns = desired.metadata?.namespace ?? '';
     const name = desired.metadata?.name ?? '';
-    let current = cached;
-    if (!current) {
-      try {
-        await this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager });
-        return 'created';
-      } catch (err) {
-        if (!isConflict(err)) throw classify(err, `create Endpoints ${ns}/${name}`);
-        current = await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace: ns }), `Endpoints ${ns}/${name}`);
-        if (!current) throw new RetryableError(`Endpoints ${ns}/${name} vanished while creating them`);
-      }
-    }
-    if (!isOwnedMirror(current, this.clusterName) && !isOwnedProbe(current, this.clusterName)) {
+    const current = cached ?? (await this.#createEndpoints(desired));
+    if (current === 'created') return 'created';
+    if (current.owner === 'foreign') {
       throw new NameCollisionError(`Endpoints ${ns}/${name} already exist and are not a mirror of cluster ${this.clusterName}; rename or delete them to let this Link mirror the remote Service`);
     }
-    if (endpointsMatch(current, desired)) return 'unchanged';
-    const updated: V1Endpoints = {
-      ...current,
-      metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
-      subsets: desired.subsets,
-    };
+    if (current.digest === endpointsDigest(desired)) return 'unchanged';
+    const patch = guardedPatch(current, this.clusterName, [
+      { op: 'add', path: '/metadata/labels', value: desired.metadata?.labels ?? {} },
+      { op: 'add', path: '/metadata/annotations', value: desired.metadata?.annotations ?? {} },
+      { op: 'add', path: '/subsets', value: desired.subsets ?? [] },
+    ]);
     try {
-      await this.#core.replaceNamespacedEndpoints({ name, namespace: ns, body: updated, fieldManager: this.fieldManager });
+      await this.#core.patchNamespacedEndpoints({ name, namespace: ns, body: patch, fieldManager: this.fieldManager }, jsonPatch);
       return 'updated';
     } catch (err) {
-      throw classify(err, `update Endpoints ${ns}/${name}`);
+      throw classifyPatch(err, `update Endpoints ${ns}/${name}`);
     }
+  }
+
+  /**
+   * A new gateway mirror whose name the cache knows to be free: the Service and its Endpoints
+   * are created at once rather than one after the other (a re-export then costs one create's
+   * latency). Should the Service create find a Service after all (a race with its creator),
+   * Endpoints created here are deleted again, by uid, before the collision is reported.
+   */
+  async createMirror(service: V1Service, endpoints: V1Endpoints): Promise<{ service: WriteResult; endpoints: WriteResult }> {
+    const ns = service.metadata?.namespace ?? '';
+    const name = service.metadata?.name ?? '';
+    const [svc, ep] = await Promise.allSettled([
+      this.#core.createNamespacedService({ namespace: ns, body: service, fieldManager: this.fieldManager }),
+      this.#core.createNamespacedEndpoints({ namespace: ns, body: endpoints, fieldManager: this.fieldManager }),
+    ]);
+    let svcResult: WriteResult = 'created';
+    if (svc.status === 'rejected') {
+      let existing: LocalRecord | undefined;
+      try {
+        if (!isConflict(svc.reason)) throw classify(svc.reason, `create Service ${ns}/${name}`);
+        existing = await this.#readService(ns, name);
+        svcResult = await this.ensureService(service, existing);
+      } catch (err) {
+        // Mirror Endpoints never stay beside a Service that is not this Link's mirror.
+        if (ep.status === 'fulfilled' && existing?.owner !== 'mirror') {
+          await this.deleteEndpoints(ns, name, this.#endpointsRecord(ep.value));
+        }
+        throw err;
+      }
+    }
+    if (ep.status === 'fulfilled') return { service: svcResult, endpoints: 'created' };
+    if (!isConflict(ep.reason)) throw classify(ep.reason, `create Endpoints ${ns}/${name}`);
+    return { service: svcResult, endpoints: await this.ensureEndpoints(endpoints, await this.#readEndpoints(ns, name)) };
   }
 
   /** Deletes the Service only if it is this Link's mirror, guarded by its uid. */
-  async deleteService(namespace: string, name: string, cached: V1Service | undefined): Promise<WriteResult> {
-    const current = cached ?? (await this.#read(() => this.#core.readNamespacedService({ name, namespace }), `Service ${namespace}/${name}`));
-    if (!current) return 'absent';
-    if (!isOwnedMirror(current, this.clusterName)) return 'absent';
+  async deleteService(namespace: string, name: string, cached: LocalRecord | undefined): Promise<WriteResult> {
+    const current = cached ?? (await this.#read(() => this.#core.readNamespacedService({ name, namespace }), `Service ${namespace}/${name}`).then((s) => s && this.#serviceRecord(s)));
+    if (!current || current.owner !== 'mirror') return 'absent';
     try {
-      await this.#core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: current.metadata?.uid } } });
+      await this.#core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: current.metadata.uid } } });
       return 'deleted';
     } catch (err) {
       if (isNotFound(err)) return 'absent';
@@ -106,17 +146,53 @@ export class LocalWriter {
     }
   }
 
-  async deleteEndpoints(namespace: string, name: string, cached: V1Endpoints | undefined): Promise<WriteResult> {
-    const current = cached ?? (await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace }), `Endpoints ${namespace}/${name}`));
-    if (!current) return 'absent';
-    if (!isOwnedMirror(current, this.clusterName)) return 'absent';
+  async deleteEndpoints(namespace: string, name: string, cached: LocalRecord | undefined): Promise<WriteResult> {
+    const current = cached ?? (await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace }), `Endpoints ${namespace}/${name}`).then((e) => e && this.#endpointsRecord(e)));
+    if (!current || current.owner !== 'mirror') return 'absent';
     try {
-      await this.#core.deleteNamespacedEndpoints({ name, namespace, body: { preconditions: { uid: current.metadata?.uid } } });
+      await this.#core.deleteNamespacedEndpoints({ name, namespace, body: { preconditions: { uid: current.metadata.uid } } });
       return 'deleted';
     } catch (err) {
       if (isNotFound(err)) return 'absent';
       throw classify(err, `delete Endpoints ${namespace}/${name}`);
     }
+  }
+
+  /** Creates the Service, or on a name conflict returns the record of what holds the name. */
+  async #createService(desired: V1Service): Promise<LocalRecord | 'created'> {
+    const ns = desired.metadata?.namespace ?? '';
+    const name = desired.metadata?.name ?? '';
+    try {
+      await this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager });
+      return 'created';
+    } catch (err) {
+      if (!isConflict(err)) throw classify(err, `create Service ${ns}/${name}`);
+      return this.#readService(ns, name);
+    }
+  }
+
+  async #createEndpoints(desired: V1Endpoints): Promise<LocalRecord | 'created'> {
+    const ns = desired.metadata?.namespace ?? '';
+    const name = desired.metadata?.name ?? '';
+    try {
+      await this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager });
+      return 'created';
+    } catch (err) {
+      if (!isConflict(err)) throw classify(err, `create Endpoints ${ns}/${name}`);
+      return this.#readEndpoints(ns, name);
+    }
+  }
+
+  async #readService(namespace: string, name: string): Promise<LocalRecord> {
+    const svc = await this.#read(() => this.#core.readNamespacedService({ name, namespace }), `Service ${namespace}/${name}`);
+    if (!svc) throw new RetryableError(`Service ${namespace}/${name} vanished while creating it`);
+    return this.#serviceRecord(svc);
+  }
+
+  async #readEndpoints(namespace: string, name: string): Promise<LocalRecord> {
+    const ep = await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace }), `Endpoints ${namespace}/${name}`);
+    if (!ep) throw new RetryableError(`Endpoints ${namespace}/${name} vanished while creating them`);
+    return this.#endpointsRecord(ep);
   }
 
   async #read<T>(fn: () => Promise<T>, what: string): Promise<T | undefined> {
@@ -129,11 +205,6 @@ export class LocalWriter {
   }
 }
 
-function isOwnedProbe(obj: V1Endpoints, clusterName: string): boolean {
-  const l = obj.metadata?.labels;
-  return l?.['mirror.linkerd.io/mirrored-gateway'] === 'true' && l['mirror.linkerd.io/cluster-name'] === clusterName;
-}
-
 /** 4xx validation answers cannot be fixed by retrying; everything else (5xx, network, conflicts) can. */
 export function classify(err: unknown, what: string): Error {
   const code = apiStatus(err);
@@ -142,40 +213,12 @@ export function classify(err: unknown, what: string): Error {
   return new RetryableError(msg, { cause: err });
 }
 
-function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const ea = Object.entries(a ?? {}).sort(([x], [y]) => x.localeCompare(y));
-  const eb = Object.entries(b ?? {}).sort(([x], [y]) => x.localeCompare(y));
-  return JSON.stringify(ea) === JSON.stringify(eb);
-}
-
-function normalizePorts(svc: V1Service): string {
-  return JSON.stringify((svc.spec?.ports ?? []).map((p) => [p.name ?? '', p.protocol ?? 'TCP', p.port, String(p.targetPort ?? p.port), p.appProtocol ?? '']));
-}
-
-export function serviceMatches(current: V1Service, desired: V1Service): boolean {
-  return (
-    sameMap(current.metadata?.labels, desired.metadata?.labels) &&
-    sameMap(current.metadata?.annotations, desired.metadata?.annotations) &&
-    (current.spec?.type ?? 'ClusterIP') === (desired.spec?.type ?? 'ClusterIP') &&
-    (current.spec?.clusterIP === 'None') === (desired.spec?.clusterIP === 'None') &&
-    normalizePorts(current) === normalizePorts(desired)
-  );
-}
-
-function normalizeSubsets(e: V1Endpoints): string {
-  return JSON.stringify(
-    (e.subsets ?? []).map((s) => [
-      (s.addresses ?? []).map((a) => `${a.hostname ?? ''}=${a.ip}`).sort(),
-      (s.notReadyAddresses ?? []).map((a) => `${a.hostname ?? ''}=${a.ip}`).sort(),
-      (s.ports ?? []).map((p) => [p.name ?? '', p.port, p.protocol ?? 'TCP']),
-    ]),
-  );
-}
-
-export function endpointsMatch(current: V1Endpoints, desired: V1Endpoints): boolean {
-  return (
-    sameMap(current.metadata?.labels, desired.metadata?.labels) &&
-    sameMap(current.metadata?.annotations, desired.metadata?.annotations) &&
-    normalizeSubsets(current) === normalizeSubsets(desired)
-  );
+/**
+ * A guarded patch that did not apply means the cache was behind (the object was replaced or
+ * relabelled since): retry, and the next attempt sees the object as it now is.
+ */
+function classifyPatch(err: unknown, what: string): Error {
+  if (isNotFound(err)) return new RetryableError(`${what}: it was deleted meanwhile`, { cause: err });
+  if (isPatchNotApplied(err)) return new RetryableError(`${what}: it changed owner or identity since it was cached; re-reading it`, { cause: err });
+  return classify(err, what);
 }
