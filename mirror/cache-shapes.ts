@@ -38,9 +38,13 @@ function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean; identity:
   });
 }
 
-/** A remote Service: what the mirror is computed from (last-applied is never copied, so not kept). */
+/**
+ * A remote Service: what the mirror is computed from (last-applied is never copied, so not
+ * kept). Of its clusterIP only "None" matters: it marks a headless Service.
+ */
 export function remoteServiceShape(s: V1Service): V1Service {
-  return { metadata: meta(s.metadata, { ownership: false, identity: false }), spec: defined({ type: s.spec?.type, clusterIP: s.spec?.clusterIP, ports: s.spec?.ports?.map(defined) }) };
+  const clusterIP = s.spec?.clusterIP === 'None' ? 'None' : undefined;
+  return { metadata: meta(s.metadata, { ownership: false, identity: false }), spec: defined({ type: s.spec?.type, clusterIP, ports: s.spec?.ports?.map(defined) }) };
 }
 
 /**

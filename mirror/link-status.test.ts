@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
-import type { ServiceStatus } from '../link/link-types.ts';
-import { LinkStatusWriter, MAX_STATUS_ENTRIES, bounded } from './link-status.ts';
+import { LinkStatusWriter, MAX_STATUS_ENTRIES, bounded, serviceStatus, type MirrorEntry } from './link-status.ts';
 
 function writer(now: () => Date): LinkStatusWriter {
   const kc = new KubeConfig();
@@ -29,19 +28,26 @@ test('lastTransitionTime moves only when status or reason changes', () => {
 });
 
 test('a long status list is capped, keeping every failing service', () => {
-  const entries = new Map<string, ServiceStatus>();
-  const entry = (name: string, ok: boolean): ServiceStatus => ({
-    controllerName: 'linkerd.io/service-mirror',
-    remoteRef: { name, namespace: 'web' },
-    conditions: [{ type: 'Mirrored', status: ok ? 'True' : 'False', reason: ok ? 'Mirrored' : 'Error', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
-  });
-  for (let i = 0; i < MAX_STATUS_ENTRIES * 2; i++) entries.set(`web/s${String(i).padStart(5, '0')}`, entry(`s${i}`, i % 100 !== 99));
+  const entries = new Map<string, MirrorEntry>();
+  for (let i = 0; i < MAX_STATUS_ENTRIES * 2; i++) {
+    const ok = i % 100 !== 99;
+    entries.set(`web/s${String(i).padStart(5, '0')}`, { reason: ok ? 'Mirrored' : 'Error', message: '', since: '2026-01-01T00:00:00Z' });
+  }
   const out = bounded(entries);
   assert.equal(out.length, MAX_STATUS_ENTRIES);
-  const failing = [...entries.values()].filter((e) => e.conditions?.[0]?.status === 'False');
-  for (const f of failing) assert.ok(out.includes(f), `${f.remoteRef.name} kept`);
+  const failing = [...entries.entries()].filter(([, e]) => e.reason !== 'Mirrored');
+  assert.equal(failing.length, (MAX_STATUS_ENTRIES * 2) / 100);
+  for (const [key] of failing) assert.ok(out.some(([k]) => k === key), `${key} kept`);
   const small = new Map([...entries.entries()].slice(0, 3));
   assert.equal(bounded(small).length, 3);
+});
+
+test('an entry renders as upstream\'s status shape', () => {
+  assert.deepEqual(serviceStatus('web/api', { reason: 'NameCollision', message: 'taken', since: '2026-01-01T00:00:00Z', local: 'api-east' }), {
+    controllerName: 'linkerd.io/service-mirror',
+    remoteRef: { group: '', kind: 'Service', namespace: 'web', name: 'api' },
+    conditions: [{ type: 'Mirrored', status: 'False', reason: 'NameCollision', message: 'taken', lastTransitionTime: '2026-01-01T00:00:00Z', localRef: { group: '', kind: 'Service', namespace: 'web', name: 'api-east' } }],
+  });
 });
 
 test('a flush whose body equals the last accepted one sends nothing', async () => {

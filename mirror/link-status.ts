@@ -22,13 +22,47 @@ const WRITE_DUTY = 0.1;
  */
 export const MAX_STATUS_ENTRIES = 500;
 
+/**
+ * What is kept per remote Service until a flush renders it: at 10,000 mirrors the full
+ * status shape (five objects and a fresh timestamp string each) was ~0.5 KB apiece.
+ */
+export interface MirrorEntry {
+  reason: MirrorReason;
+  message: string;
+  /** lastTransitionTime. */
+  since: string;
+  /** The local object's name (it lives in the remote Service's namespace). */
+  local?: string;
+}
+
+const failing = (e: MirrorEntry): boolean => e.reason !== 'Mirrored';
+
 /** Failing services first (they are what a reader needs), then healthy ones up to the cap; sorted by key. */
-export function bounded(entries: Map<string, ServiceStatus>): ServiceStatus[] {
-  const all = [...entries.entries()].sort(([a], [b]) => a.localeCompare(b));
-  if (all.length <= MAX_STATUS_ENTRIES) return all.map(([, v]) => v);
-  const failing = all.filter(([, v]) => v.conditions?.some((c) => c.status !== 'True'));
-  const healthy = all.filter(([, v]) => !v.conditions?.some((c) => c.status !== 'True'));
-  return [...failing, ...healthy].slice(0, MAX_STATUS_ENTRIES).sort((a, b) => a[0].localeCompare(b[0])).map(([, v]) => v);
+export function bounded(entries: Map<string, MirrorEntry>): Array<[string, MirrorEntry]> {
+  const all = [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (all.length <= MAX_STATUS_ENTRIES) return all;
+  const kept = [...all.filter(([, v]) => failing(v)), ...all.filter(([, v]) => !failing(v))].slice(0, MAX_STATUS_ENTRIES);
+  return kept.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The status list entry upstream writes for one remote Service. */
+export function serviceStatus(key: string, e: MirrorEntry): ServiceStatus {
+  const slash = key.indexOf('/');
+  const namespace = key.slice(0, slash);
+  const name = key.slice(slash + 1);
+  const condition: LinkCondition = { type: 'Mirrored', status: failing(e) ? 'False' : 'True', reason: e.reason, message: e.message, lastTransitionTime: e.since };
+  if (e.local !== undefined) condition.localRef = { group: '', kind: 'Service', namespace, name: e.local };
+  return { controllerName: Defaults.controllerName, remoteRef: { group: '', kind: 'Service', namespace, name }, conditions: [condition] };
+}
+
+const MIRROR_REASONS: ReadonlySet<string> = new Set<MirrorReason>(['Mirrored', 'InvalidService', 'Error', 'MissingNamespace', 'NameCollision']);
+
+function entryOf(s: ServiceStatus): MirrorEntry | undefined {
+  const c = s.conditions?.find((x) => x.type === 'Mirrored');
+  if (!c || !MIRROR_REASONS.has(c.reason)) return undefined;
+  const e: MirrorEntry = { reason: c.reason as MirrorReason, message: c.message, since: c.lastTransitionTime };
+  if (c.localRef?.name) e.local = c.localRef.name;
+  return e;
 }
 
 export type StatusList = 'mirrorServices' | 'federatedServices';
@@ -48,8 +82,10 @@ export interface LinkLevelCondition {
 
 export class LinkStatusWriter {
   readonly #api: CustomObjectsApi;
-  readonly #mirrors = new Map<string, ServiceStatus>();
-  readonly #federated = new Map<string, ServiceStatus>();
+  readonly #mirrors = new Map<string, MirrorEntry>();
+  readonly #federated = new Map<string, MirrorEntry>();
+  /** The last timestamp string: entries written in the same second share it. */
+  #lastTimestamp = '';
   readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
   #dirty = false;
   /** The last body the API server accepted: an identical one is not sent again. */
@@ -73,30 +109,23 @@ export class LinkStatusWriter {
 
   /** Seeds from the Link's current status so existing transition times survive a restart. */
   seed(mirrors: ServiceStatus[] | undefined, federated?: ServiceStatus[]): void {
-    for (const s of mirrors ?? []) this.#mirrors.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, s);
-    for (const s of federated ?? []) this.#federated.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, s);
+    for (const [list, into] of [[mirrors, this.#mirrors], [federated, this.#federated]] as const) {
+      for (const s of list ?? []) {
+        const e = entryOf(s);
+        if (e) into.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, e);
+      }
+    }
   }
 
   setMirror(remote: { namespace: string; name: string }, local: { namespace: string; name: string } | undefined, reason: MirrorReason, message: string, list: StatusList = 'mirrorServices'): void {
     const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
     const key = `${remote.namespace}/${remote.name}`;
-    const status: ConditionStatus = reason === 'Mirrored' ? 'True' : 'False';
-    const prev = entries.get(key)?.conditions?.find((c) => c.type === 'Mirrored');
-    const changed = !prev || prev.status !== status || prev.reason !== reason;
-    if (!changed && prev.message === message) return;
-    const condition: LinkCondition = {
-      type: 'Mirrored',
-      status,
-      reason,
-      message,
-      lastTransitionTime: changed ? this.#timestamp() : prev.lastTransitionTime,
-    };
-    if (local) condition.localRef = { group: '', kind: 'Service', namespace: local.namespace, name: local.name };
-    entries.set(key, {
-      controllerName: Defaults.controllerName,
-      remoteRef: { group: '', kind: 'Service', namespace: remote.namespace, name: remote.name },
-      conditions: [condition],
-    });
+    const prev = entries.get(key);
+    const changed = !prev || prev.reason !== reason;
+    if (!changed && prev.message === message && prev.local === local?.name) return;
+    const entry: MirrorEntry = { reason, message, since: changed ? this.#timestamp() : prev.since };
+    if (local) entry.local = local.name;
+    entries.set(key, entry);
     this.#markDirty();
   }
 
@@ -107,7 +136,9 @@ export class LinkStatusWriter {
   }
 
   mirrorCondition(remote: { namespace: string; name: string }): LinkCondition | undefined {
-    return this.#mirrors.get(`${remote.namespace}/${remote.name}`)?.conditions?.[0];
+    const key = `${remote.namespace}/${remote.name}`;
+    const e = this.#mirrors.get(key);
+    return e && serviceStatus(key, e).conditions?.[0];
   }
 
   setLinkCondition(type: LinkConditionType, status: ConditionStatus, reason: string, message: string): void {
@@ -126,8 +157,8 @@ export class LinkStatusWriter {
     if (this.#flushing) await this.#flushing;
     if (!this.#dirty) return;
     this.#dirty = false;
-    const mirrorServices = bounded(this.#mirrors);
-    const federatedServices = bounded(this.#federated);
+    const mirrorServices = bounded(this.#mirrors).map(([k, e]) => serviceStatus(k, e));
+    const federatedServices = bounded(this.#federated).map(([k, e]) => serviceStatus(k, e));
     const listed = mirrorServices.length + federatedServices.length;
     const total = this.#mirrors.size + this.#federated.size;
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
@@ -193,6 +224,8 @@ export class LinkStatusWriter {
 
   #timestamp(): string {
     // metav1.Time has second precision; a sub-second value would be truncated on read-back.
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const t = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (t !== this.#lastTimestamp) this.#lastTimestamp = t;
+    return this.#lastTimestamp;
   }
 }

@@ -24,8 +24,15 @@ test('a mirror record keeps identity, the remote it stands for, and a digest; a 
   const r = serviceRecord('east')({ ...mirror, spec: { ...mirror.spec, clusterIP: '10.0.0.9' } });
   assert.deepEqual(r.metadata, { name: 'web-east', namespace: 'shop', uid: 'u1', resourceVersion: '9' });
   assert.deepEqual(r.remote, { namespace: 'shop', name: 'web' });
-  assert.equal(r.clusterIP, '10.0.0.9');
   assert.equal(r.headless, false);
+  assert.equal(r.clusterIP, undefined, 'only endpoint mirrors need their address');
+  const endpointMirror = serviceRecord('east')({
+    metadata: { ...mirror.metadata, name: 'web-0-east', labels: { ...mirror.metadata?.labels, 'mirror.linkerd.io/headless-mirror-svc-name': 'web-east' }, annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web-0.web.shop.svc.cluster.local' } },
+    spec: { clusterIP: '10.0.0.10', ports: [] },
+  });
+  assert.equal(endpointMirror.clusterIP, '10.0.0.10');
+  assert.equal(endpointMirror.headlessRoot, 'web-east');
+  assert.deepEqual(endpointMirror.remote, { namespace: 'shop', name: 'web' });
   const f = serviceRecord('west')(mirror);
   assert.equal(f.owner, 'foreign');
   assert.equal(f.digest, '');

@@ -17,7 +17,7 @@ export interface LocalRecord {
   digest: string;
   /** Services only: a headless mirror (clusterIP None) cannot become a ClusterIP one in place. */
   headless?: boolean;
-  /** Services only: the address endpoint mirrors publish in their headless root's Endpoints. */
+  /** Headless endpoint mirrors: their address, which their root's Endpoints publish. */
   clusterIP?: string;
   /** Headless endpoint mirrors: the name of their root mirror. */
   headlessRoot?: string;
@@ -53,9 +53,11 @@ export function serviceRecord(clusterName: string): (svc: V1Service) => LocalRec
     if (owner === 'foreign') return baseRecord(svc.metadata, owner, '');
     const r = baseRecord(svc.metadata, owner, serviceDigest(svc));
     r.headless = svc.spec?.clusterIP === 'None';
-    if (svc.spec?.clusterIP && !r.headless) r.clusterIP = svc.spec.clusterIP;
     const root = svc.metadata?.labels?.[Labels.headlessMirrorSvcName];
-    if (root) r.headlessRoot = root;
+    if (root) {
+      r.headlessRoot = root;
+      if (svc.spec?.clusterIP && !r.headless) r.clusterIP = svc.spec.clusterIP;
+    }
     const remote = remoteRefOfMirror(svc);
     if (remote) r.remote = remote;
     return r;
