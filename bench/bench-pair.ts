@@ -4,7 +4,8 @@
 // every 300 ms, which at 10,000 Services is a full list of megabytes three times a second.
 // Here it runs only until the gateway has its address, then stops.
 import { CONTROLLER_NODE_OPTIONS } from '../mirror/node-options.ts';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
 import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
@@ -33,11 +34,32 @@ export interface BenchPair {
 
 export interface BenchMirror {
   proc: ManagedProcess;
-  /** How bin/multicluster.js loads the sources (it moves the RSS baseline): 'esbuild-bundle' or 'tsx'. */
+  /** How the controller was loaded (it moves the RSS baseline): 'esbuild-bundle' or 'tsx'. */
   launcher: string;
+  /** The script the controller process runs. */
+  script: string;
   metrics(): Promise<string>;
   /** The parsed /metrics, or no samples when the scrape fails. */
   samples(): Promise<Sample[]>;
+}
+
+/**
+ * A private copy of the CLI bundle for the sources as they are now. bin/multicluster.js
+ * rebuilds its bundle whenever a source changes, inside the process that starts next: a
+ * controller started after an edit in the same checkout would build it in-process and carry
+ * esbuild's memory into the figures, and measure other code than the run recorded.
+ * Falls back to bin/multicluster.js when there is no bundle (the tsx path).
+ */
+async function pinnedBundle(stateDir: string): Promise<string> {
+  await cli(['--help']);
+  const dir = join(dirname(BIN), '..', 'node_modules', '.cache', 'multicluster-cli');
+  const names = (await readdir(dir).catch(() => [])).filter((f) => /^cli-[0-9a-f]+\.mjs$/.test(f));
+  const newest = (await Promise.all(names.map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })))).sort((a, b) => b.t - a.t)[0]?.f;
+  if (!newest) return BIN;
+  // Same file names, so the bundle's sourceMappingURL still finds its map.
+  await copyFile(join(dir, newest), join(stateDir, newest));
+  await copyFile(join(dir, `${newest}.map`), join(stateDir, `${newest}.map`)).catch(() => undefined);
+  return join(stateDir, newest);
 }
 
 export async function benchPair(progress: (msg: string) => void): Promise<BenchPair> {
@@ -48,6 +70,7 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
     await pair.stop();
   };
   try {
+    const controllerScript = await pinnedBundle(pair.stateDir);
     // Linkerd's own control plane is not part of the benchmark, but its namespace receives a Secret.
     for (const c of [pair.cluster1, pair.cluster2]) await apply(pair, c, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: linkerd\n');
     const install = await cli(['install']);
@@ -73,12 +96,12 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
     await apply(pair, pair.cluster1, linkYaml);
     const startMirror = async (identity: string, extraArgs: readonly string[], heapSnapshotDir?: string): Promise<BenchMirror> => {
       const metricsPort = await freePort();
-      const launcher = (await readFile(BIN, 'utf8')).includes('esbuild') ? 'esbuild-bundle' : 'tsx';
+      const launcher = controllerScript === BIN ? 'tsx' : 'esbuild-bundle';
       const proc = await ManagedProcess.start({
         name: `service-mirror-${identity}`,
         command: process.execPath,
         args: [
-          BIN, 'mirror', '--link', 'cluster2', '--namespace', MC_NS, '--kubeconfig', pair.kubeconfigPath, '--context', pair.cluster1.context,
+          controllerScript, 'mirror', '--link', 'cluster2', '--namespace', MC_NS, '--kubeconfig', pair.kubeconfigPath, '--context', pair.cluster1.context,
           '--metrics-addr', `127.0.0.1:${metricsPort}`, '--identity', identity, ...extraArgs,
         ],
         stateDir: pair.stateDir,
@@ -95,7 +118,7 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
           return [];
         }
       };
-      return { proc, launcher, metrics, samples };
+      return { proc, launcher, script: controllerScript, metrics, samples };
     };
     return { pair, gateway, core1, core2, custom1: pair.cluster1.kubeConfig.makeApiClient(CustomObjectsApi), startMirror, stop };
   } catch (err) {

@@ -165,7 +165,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     // Everything else at the controller's shipped defaults (1m endpoint repair, info logs, 30s lease).
     const mirror = await env.startMirror(IDENTITY, ['--workers', String(cfg.workers)], cfg.heapSnapshotDir);
     const cmd = commandLine(mirror.proc.pid);
-    if (!cmd.includes('multicluster.js')) throw new Error(`pid ${mirror.proc.pid} is not the controller itself (${cmd})`);
+    if (!cmd.includes(mirror.script)) throw new Error(`pid ${mirror.proc.pid} is not the controller itself (${cmd})`);
     pids.set('controller', mirror.proc.pid);
     await waitForLease(env);
     await new Promise((r) => setTimeout(r, 2000));

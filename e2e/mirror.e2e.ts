@@ -180,6 +180,23 @@ describe('service mirror', { concurrency: false }, () => {
     assert.equal(events.involvedObject.kind, 'Link');
   });
 
+  test('once the Service in the way is deleted, the mirror takes the name', async () => {
+    await env.core1.createNamespacedService({ namespace: 'web', body: { metadata: { name: 'freed-cluster2' }, spec: { ports: [{ port: 1234 }] } } });
+    await exportService('web', 'freed', { 'mirror.linkerd.io/exported': 'true' });
+    await waitFor('NameCollision for web/freed', async () => {
+      const link = await readLink();
+      return link?.status?.mirrorServices?.find((m) => m.remoteRef.name === 'freed')?.conditions?.find((c) => c.reason === 'NameCollision');
+    }, WAIT);
+    // Its deletion event re-queues the remote Service that was waiting for the name.
+    await env.core1.deleteNamespacedService({ name: 'freed-cluster2', namespace: 'web' });
+    const mirror = await waitFor('the mirror once the name is free', async () => {
+      const s = await readSvc(env.core1, 'web', 'freed-cluster2');
+      return s?.metadata?.labels?.['mirror.linkerd.io/cluster-name'] === 'cluster2' ? s : undefined;
+    }, WAIT);
+    assert.equal(mirror.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'freed.web.svc.cluster.local');
+    await waitEndpoints('web', 'freed-cluster2', () => true);
+  });
+
   test('a mirror name over 63 characters is shortened deterministically and keeps the full name', async () => {
     const long = 'a-very-long-service-name-that-with-the-cluster-suffix-exceeds';
     await exportService('web', long, { 'mirror.linkerd.io/exported': 'true' });

@@ -72,6 +72,8 @@ export class ClusterWatcher {
   readonly #localEndpoints: Reflector<V1Endpoints, LocalRecord>;
   /** Services among #localServices that are this Link's mirrors (the `mirrors` gauge). */
   #ownedMirrors = 0;
+  /** `ns/name` of local Services in a mirror's way → the remote Service waiting for the name. */
+  readonly #collisions = new Map<string, { namespace: string; name: string }>();
   readonly #namespaces: Reflector<V1Namespace>;
   readonly #remoteFederated?: Reflector<V1Service>;
   readonly #localFederated: Reflector<V1Service>;
@@ -267,6 +269,15 @@ export class ClusterWatcher {
   }
 
   #onLocalService(e: ReflectorEvent<LocalRecord>): void {
+    if (e.type === 'deleted' && e.object.owner === 'foreign') {
+      // The Service that blocked a mirror is gone: mirror now, not at the next repair pass.
+      const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+      const waiting = this.#collisions.get(key);
+      if (waiting) {
+        this.#collisions.delete(key);
+        this.#enqueue({ kind: 'ServiceChanged', ...waiting });
+      }
+    }
     if (e.type === 'added' && e.object.owner === 'mirror') this.#ownedMirrors++;
     else if (e.type === 'deleted' && e.object.owner === 'mirror') this.#ownedMirrors--;
     else if (e.type === 'updated' && e.previous.owner !== e.object.owner) this.#ownedMirrors += e.object.owner === 'mirror' ? 1 : -1;
@@ -600,7 +611,9 @@ export class ClusterWatcher {
     if (e.kind === 'FederatedChanged') {
       this.#o.status.setMirror(e, { namespace: e.namespace, name: federatedServiceName(e.name) }, error.reason, error.message, 'federatedServices');
     } else if (e.kind === 'ServiceChanged') {
-      this.#o.status.setMirror(e, { namespace: e.namespace, name: mirrorName(e, this.#o.settings) }, error.reason, error.message);
+      const local = mirrorName(e, this.#o.settings);
+      if (error instanceof NameCollisionError) this.#collisions.set(`${e.namespace}/${local}`, { namespace: e.namespace, name: e.name });
+      this.#o.status.setMirror(e, { namespace: e.namespace, name: local }, error.reason, error.message);
     } else {
       return;
     }
