@@ -98,12 +98,17 @@ export class ReferenceWrites {
     return { svc, ep };
   }
 
-  /** Creates a Service then its Endpoints per remote Service (as a reconcile does); returns the wall time. */
+  /**
+   * Creates each remote Service's pair, the Service and its Endpoints at once (as a reconcile
+   * of a new mirror does), `concurrency` pairs in flight; returns the wall time.
+   */
   create(remotes: readonly V1Service[], concurrency: number): Promise<number> {
     const prepared = remotes.map((r) => this.objects(r));
     return timePool(prepared, concurrency, async ({ svc, ep }) => {
-      await this.#core.createNamespacedService({ namespace: this.namespace, body: svc });
-      await this.#core.createNamespacedEndpoints({ namespace: this.namespace, body: ep });
+      await Promise.all([
+        this.#core.createNamespacedService({ namespace: this.namespace, body: svc }),
+        this.#core.createNamespacedEndpoints({ namespace: this.namespace, body: ep }),
+      ]);
     });
   }
 

@@ -143,14 +143,14 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const refMeter = new CpuMeter(pids);
   const rawCreateMs = await reference.create(remote.created, cfg.concurrency);
   const rawCpu = refMeter.read();
-  progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} in flight; cleaning up`);
+  progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} pairs in flight; cleaning up`);
   // Bounded: 2 minutes plus 60 ms per Service (the mirroring controller deletes ~20 slices/s).
   const cleanupMs = 120_000 + 60 * n;
   const leftovers = [await reference.delete(remote.created, cfg.concurrency, cleanupMs)];
   let rawCreateAtWorkersMs: number | undefined;
   if (cfg.workerReference) {
     rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
-    progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} in flight; cleaning up`);
+    progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateAtWorkersMs)} ms at ${cfg.workers} pairs in flight; cleaning up`);
     leftovers.push(await reference.delete(remote.created, cfg.concurrency, cleanupMs));
   }
   const referenceLeftoverSlices = Math.max(...leftovers);

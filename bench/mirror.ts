@@ -30,10 +30,10 @@ const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--work
   --n            comma-separated Service counts, each run on a fresh cluster pair (default 1000,10000)
   --quick        a smoke run: --n 200
   --workers      the controller's --workers (default 16, its own default)
-  --concurrency  in-flight requests for setup and for the reference path (default 32)
+  --concurrency  Services (with their slices, or their mirror pair) created at once in setup and in the reference path (default 32)
   --flips        label flips and endpoint flips at idle, each (default 50)
   --timeout-s    bound on convergence per N (default 120 s + 60 ms per Service)
-  --no-worker-reference  skip timing the reference path again at --workers in flight (saves time at 10k)
+  --no-worker-reference  skip timing the reference path again at --workers pairs in flight (saves time at 10k)
   --heap-snapshot DIR    write the controller's heap snapshot into DIR at the end (for finding where memory goes)`;
 
 export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {

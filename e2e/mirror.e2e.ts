@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import { readIfExists as tryRead } from '../kube/client.ts';
+import { mergePatch, readIfExists as tryRead } from '../kube/client.ts';
 import { waitFor } from './harness/managed-process.ts';
 import { cli } from './fixtures/cli.ts';
 import { apply } from './fixtures/kubectl.ts';
@@ -147,6 +147,21 @@ describe('service mirror', { concurrency: false }, () => {
     await env.core2.patchNamespacedService({ name: 'p2p', namespace: 'web', body: [{ op: 'replace', path: '/metadata/labels/mirror.linkerd.io~1exported', value: 'true' }] });
     await waitMirror('web', 'p2p-cluster2', (s) => s.metadata?.labels?.['multicluster.linkerd.io/remote-discovery'] === undefined);
     await waitEndpoints('web', 'p2p-cluster2', () => true);
+  });
+
+  test('a mirror edited or deleted by someone else is converged back', async () => {
+    await exportService('web', 'tampered', { 'mirror.linkerd.io/exported': 'true' });
+    await startBackend('web', 'tampered');
+    const svc = await waitMirror('web', 'tampered-cluster2');
+    const ep = await waitEndpoints('web', 'tampered-cluster2', (e) => readyIps(e).includes(gatewayIp));
+    // A stray label and a changed port on the Service; the Endpoints emptied, then deleted.
+    await env.core1.patchNamespacedService({ name: 'tampered-cluster2', namespace: 'web', body: { metadata: { labels: { stray: 'yes' } }, spec: { ports: [{ name: 'http', port: 81, targetPort: 8080 }] } } }, mergePatch);
+    await waitMirror('web', 'tampered-cluster2', (s) => s.metadata?.labels?.['stray'] === undefined && s.spec?.ports?.map((p) => p.port).join() === '80,9090');
+    await env.core1.deleteNamespacedEndpoints({ name: 'tampered-cluster2', namespace: 'web' });
+    const restored = await waitEndpoints('web', 'tampered-cluster2', (e) => e.metadata?.uid !== ep.metadata?.uid && readyIps(e).includes(gatewayIp));
+    assert.equal(restored.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'tampered.web.svc.cluster.local');
+    const now = await readSvc(env.core1, 'web', 'tampered-cluster2');
+    assert.equal(now?.metadata?.uid, svc.metadata?.uid, 'the Service was patched back in place, not recreated');
   });
 
   test('unexporting or deleting the remote Service deletes the mirror', async () => {

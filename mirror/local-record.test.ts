@@ -57,5 +57,7 @@ test('the Endpoints digest ignores address order and sees readiness', () => {
   });
   assert.equal(endpointsDigest(ep(['10.0.0.1', '10.0.0.2'])), endpointsDigest(ep(['10.0.0.2', '10.0.0.1'])));
   assert.notEqual(endpointsDigest(ep(['10.0.0.1'])), endpointsDigest(ep([], ['10.0.0.1'])));
-  assert.equal(endpointsRecord('east')(ep(['10.0.0.1'])).owner, 'mirror');
+  const record = endpointsRecord('east')({ ...ep(['10.0.0.1']), metadata: { ...ep([]).metadata, annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web.shop.svc.cluster.local' } } });
+  assert.equal(record.owner, 'mirror');
+  assert.deepEqual(record.remote, { namespace: 'shop', name: 'web' }, 'a change to mirror Endpoints re-queues their remote Service');
 });

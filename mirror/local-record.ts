@@ -67,7 +67,11 @@ export function serviceRecord(clusterName: string): (svc: V1Service) => LocalRec
 export function endpointsRecord(clusterName: string): (ep: V1Endpoints) => LocalRecord {
   return (ep) => {
     const owner = ownerOf(ep.metadata?.labels, clusterName);
-    return baseRecord(ep.metadata, owner, owner === 'foreign' ? '' : endpointsDigest(ep));
+    if (owner === 'foreign') return baseRecord(ep.metadata, owner, '');
+    const r = baseRecord(ep.metadata, owner, endpointsDigest(ep));
+    const remote = remoteRefOfMirror(ep);
+    if (remote) r.remote = remote;
+    return r;
   };
 }
 
