@@ -6,14 +6,14 @@ import { parseMirrorArgs } from './mirror.ts';
 import { spread } from './mirror-run.ts';
 
 test('defaults are the issue spec: N = 1,000 and 10,000 at the controller default of 16 workers', () => {
-  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 16, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: true, heapSnapshotDir: undefined });
+  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 16, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: false, heapSnapshotDir: undefined });
 });
 
 test('--quick is a 200-Service smoke run; --n takes a list', () => {
   assert.deepEqual(parseMirrorArgs(['--quick']).ns, [200]);
   assert.deepEqual(parseMirrorArgs(['--n', '1000, 5000']).ns, [1000, 5000]);
   assert.equal(parseMirrorArgs(['--timeout-s', '900']).timeoutS, 900);
-  assert.equal(parseMirrorArgs(['--no-worker-reference']).workerReference, false);
+  assert.equal(parseMirrorArgs(['--worker-reference']).workerReference, true);
   assert.equal(parseMirrorArgs(['--heap-snapshot', 'snaps']).heapSnapshotDir, resolve('snaps'));
 });
 
