@@ -101,6 +101,8 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
         name: `service-mirror-${identity}`,
         command: process.execPath,
         args: [
+          // e.g. `--cpu-prof --cpu-prof-dir=DIR` (not allowed in NODE_OPTIONS) to profile the controller.
+          ...(process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
           controllerScript, 'mirror', '--link', 'cluster2', '--namespace', MC_NS, '--kubeconfig', pair.kubeconfigPath, '--context', pair.cluster1.context,
           '--metrics-addr', `127.0.0.1:${metricsPort}`, '--identity', identity, ...extraArgs,
         ],

@@ -18,7 +18,7 @@ import { Defaults, ObjectNames } from '../names/linkerd.ts';
 import { waitFor } from '../e2e/harness/managed-process.ts';
 import { workloadCommand } from '../e2e/workloads/launch.ts';
 import { benchPair, MC_NS, type BenchMirror, type BenchPair } from './bench-pair.ts';
-import { countProblems } from './controller-log.ts';
+import { countProblems, countWrites } from './controller-log.ts';
 import { LinkWatch, type LinkWrites } from './link-watch.ts';
 import { measureStatusWriteCost, type StatusWriteCost } from './link-status-cost.ts';
 import { ensureNamespace, ReferenceWrites, RemoteServices } from './mirror-fixture.ts';
@@ -68,7 +68,7 @@ export interface MirrorRunFigures {
   cpu: { rawCreate: Record<string, number>; converge: Record<string, number> };
   controller: ControllerFigures;
   /** The same counters when the last mirror appeared. */
-  controllerAtConvergence: Omit<ControllerFigures, 'warnings'>;
+  controllerAtConvergence: Omit<ControllerFigures, 'warnings' | 'writes'>;
   /** Link status rewrites from Link creation to convergence, and to the end of the run. */
   linkWrites: { atConvergence: LinkWrites; atEnd: LinkWrites };
   statusWrite?: StatusWriteCost;
@@ -88,6 +88,8 @@ export interface ControllerFigures {
   reconcileSeconds: number;
   errors: number;
   warnings: Record<string, number>;
+  /** The controller's writes by outcome (from its log). */
+  writes: Record<string, number>;
 }
 
 const NS = 'bench';
@@ -216,7 +218,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     progress(`n=${n}: measuring what one Link status write of ${n} entries costs the API server`);
     const apiserver = planes.c1.find((p) => p.spec.name === 'kube-apiserver');
     const statusWrite = apiserver ? await measureStatusWriteCost(kc1, MC_NS, link, n, apiserver.pid) : undefined;
-    const controller = { ...counters(samples), warnings: await countProblems(mirror.proc.logPath) };
+    const controller = { ...counters(samples), warnings: await countProblems(mirror.proc.logPath), writes: await countWrites(mirror.proc.logPath) };
     const heap = heapOf(samples);
     return {
       launcher: mirror.launcher,
@@ -252,7 +254,7 @@ async function heapSnapshot(pid: number, dir: string, progress: (msg: string) =>
   progress(`heap snapshot: none appeared in ${dir} within 2 minutes`);
 }
 
-function counters(samples: readonly Sample[]): Omit<ControllerFigures, 'warnings'> {
+function counters(samples: readonly Sample[]): Omit<ControllerFigures, 'warnings' | 'writes'> {
   return {
     reconciles: sumOf(samples, 'service_mirror_reconcile_duration_seconds_count'),
     // Reconciles that found nothing to write finish within a few milliseconds.

@@ -26,7 +26,7 @@ export interface MirrorBenchConfig {
 /** The issue's targets. */
 export const TARGETS = Object.freeze({ convergeRatio: 1.5, p99Ms: 100, rssMb: 150 });
 
-const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--workers 16] [--concurrency 32] [--flips 50] [--timeout-s S]
+const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--workers 16] [--concurrency 32] [--flips 50] [--timeout-s S] [--worker-reference] [--heap-snapshot DIR]
   --n            comma-separated Service counts, each run on a fresh cluster pair (default 1000,10000)
   --quick        a smoke run: --n 200
   --workers      the controller's --workers (default 16, its own default)
