@@ -18,6 +18,7 @@ import { Defaults, ObjectNames } from '../names/linkerd.ts';
 import { waitFor } from '../e2e/harness/managed-process.ts';
 import { workloadCommand } from '../e2e/workloads/launch.ts';
 import { benchPair, MC_NS, type BenchMirror, type BenchPair } from './bench-pair.ts';
+import { apiserverRequests, requestDelta, type RequestCounts } from './apiserver-requests.ts';
 import { countProblems, countWrites } from './controller-log.ts';
 import { LinkWatch, type LinkWrites } from './link-watch.ts';
 import { measureStatusWriteCost, type StatusWriteCost } from './link-status-cost.ts';
@@ -66,6 +67,8 @@ export interface MirrorRunFigures {
   idleHeap: HeapFigures;
   heap: HeapFigures;
   cpu: { rawCreate: Record<string, number>; converge: Record<string, number> };
+  /** cluster1 API server requests (`verb resource` → count) during each phase. */
+  apiserverRequests: { rawCreate: RequestCounts; converge: RequestCounts };
   controller: ControllerFigures;
   /** The same counters when the last mirror appeared. */
   controllerAtConvergence: Omit<ControllerFigures, 'warnings' | 'writes'>;
@@ -143,7 +146,9 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const reference = new ReferenceWrites(clients1, REF_NS, settings, env.gateway.ip);
   const before = process.memoryUsage();
   const refMeter = new CpuMeter(pids);
+  const requestsBeforeReference = await apiserverRequests(env.pair, env.pair.cluster1);
   const rawCreateMs = await reference.create(remote.created, cfg.concurrency);
+  const referenceRequests = requestDelta(requestsBeforeReference, await apiserverRequests(env.pair, env.pair.cluster1));
   const rawCpu = refMeter.read();
   progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} pairs in flight; cleaning up`);
   // Bounded: 2 minutes plus 60 ms per Service (the mirroring controller deletes ~20 slices/s).
@@ -177,6 +182,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     progress(`n=${n}: controller ${mirror.proc.pid} leads; creating the Link`);
     const meter = new CpuMeter(pids);
     linkWatch.reset();
+    const requestsBeforeLink = await apiserverRequests(env.pair, env.pair.cluster1);
     const t0 = performance.now();
     await env.custom1.createNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, body: link });
     const ticker = setInterval(() => void tick(mirror, watch, n, t0, progress), 5000);
@@ -190,6 +196,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
       clearInterval(ticker);
     }
     const convergeCpu = meter.read();
+    const convergeRequests = requestDelta(requestsBeforeLink, await apiserverRequests(env.pair, env.pair.cluster1));
     const controllerAtConvergence = counters(await mirror.samples());
     const linkWritesAtConvergence = linkWatch.read();
     const reached = { services: watch.services.size, readyEndpoints: watch.readyEndpoints.size };
@@ -223,7 +230,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     return {
       launcher: mirror.launcher,
       setupMs, rawCreateMs, rawCreateAtWorkersMs, referenceLeftoverSlices, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
-      memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, controller, controllerAtConvergence,
+      memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, apiserverRequests: { rawCreate: referenceRequests, converge: convergeRequests }, controller, controllerAtConvergence,
       linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
       statusWrite,
       benchClientMemory,

@@ -158,6 +158,7 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
       timeouts: f.burst.unexport.timeouts + f.burst.reexport.timeouts + f.burst.endpointUnready.timeouts + f.burst.endpointReady.timeouts,
     },
     cpu_s: f.cpu,
+    apiserver_requests: f.apiserverRequests,
     controller: f.controller,
     controller_at_convergence: f.controllerAtConvergence,
     link_status_writes: f.linkWrites,
