@@ -48,7 +48,7 @@ export class LocalWriter {
   async ensureService(desired: V1Service, cached: LocalRecord | undefined): Promise<WriteResult> {
     const ns = desired.metadata?.namespace ?? '';
     const name = desired.metadata?.name ?? '';
-    const current = cached ?? (await this.#createService(desired));
+    const current = cached ?? (await this.#createOrFind(`Service ${ns}/${name}`, () => this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager }), () => this.#readService(ns, name)));
     if (current === 'created') return 'created';
     if (current.owner !== 'mirror') {
       throw new NameCollisionError(`Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; rename or delete it to let this Link mirror the remote Service`);
@@ -81,7 +81,7 @@ export class LocalWriter {
   async ensureEndpoints(desired: V1Endpoints, cached: LocalRecord | undefined): Promise<WriteResult> {
     const ns = desired.metadata?.namespace ?? '';
     const name = desired.metadata?.name ?? '';
-    const current = cached ?? (await this.#createEndpoints(desired));
+    const current = cached ?? (await this.#createOrFind(`Endpoints ${ns}/${name}`, () => this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager }), () => this.#readEndpoints(ns, name)));
     if (current === 'created') return 'created';
     if (current.owner === 'foreign') {
       throw new NameCollisionError(`Endpoints ${ns}/${name} already exist and are not a mirror of cluster ${this.clusterName}; rename or delete them to let this Link mirror the remote Service`);
@@ -158,28 +158,14 @@ export class LocalWriter {
     }
   }
 
-  /** Creates the Service, or on a name conflict returns the record of what holds the name. */
-  async #createService(desired: V1Service): Promise<LocalRecord | 'created'> {
-    const ns = desired.metadata?.namespace ?? '';
-    const name = desired.metadata?.name ?? '';
+  /** Creates the object, or on a name conflict returns the record of what holds the name. */
+  async #createOrFind(what: string, create: () => Promise<unknown>, find: () => Promise<LocalRecord>): Promise<LocalRecord | 'created'> {
     try {
-      await this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager });
+      await create();
       return 'created';
     } catch (err) {
-      if (!isConflict(err)) throw classify(err, `create Service ${ns}/${name}`);
-      return this.#readService(ns, name);
-    }
-  }
-
-  async #createEndpoints(desired: V1Endpoints): Promise<LocalRecord | 'created'> {
-    const ns = desired.metadata?.namespace ?? '';
-    const name = desired.metadata?.name ?? '';
-    try {
-      await this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager });
-      return 'created';
-    } catch (err) {
-      if (!isConflict(err)) throw classify(err, `create Endpoints ${ns}/${name}`);
-      return this.#readEndpoints(ns, name);
+      if (!isConflict(err)) throw classify(err, `create ${what}`);
+      return find();
     }
   }
 
