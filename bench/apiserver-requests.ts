@@ -1,5 +1,5 @@
 // What cluster1's API server was asked to do during a phase, from its own
-// apiserver_request_total counter: `verb resource` → requests. It tells whether a slow
+// apiserver_request_total counter: `verb resource code` → requests. It tells whether a slow
 // phase made more requests than the objects it wrote, or just slower ones.
 import type { ClusterPair, DevCluster } from '../e2e/harness/cluster-pair.ts';
 import { kubectl } from '../e2e/fixtures/kubectl.ts';
@@ -12,7 +12,7 @@ export async function apiserverRequests(pair: ClusterPair, cluster: DevCluster):
   const counts: RequestCounts = {};
   for (const s of parsePromText(text)) {
     if (s.name !== 'apiserver_request_total') continue;
-    const key = `${s.labels['verb'] ?? '?'} ${s.labels['resource'] ?? '?'}${s.labels['subresource'] ? `/${s.labels['subresource']}` : ''}`;
+    const key = `${s.labels['verb'] ?? '?'} ${s.labels['resource'] ?? '?'}${s.labels['subresource'] ? `/${s.labels['subresource']}` : ''} ${s.labels['code'] ?? '?'}`;
     counts[key] = (counts[key] ?? 0) + s.value;
   }
   return counts;
