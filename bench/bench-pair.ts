@@ -4,8 +4,8 @@
 // every 300 ms, which at 10,000 Services is a full list of megabytes three times a second.
 // Here it runs only until the gateway has its address, then stops.
 import { CONTROLLER_NODE_OPTIONS } from '../mirror/node-options.ts';
-import { copyFile, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
 import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
@@ -13,7 +13,7 @@ import { freePort } from '../e2e/harness/control-plane.ts';
 import { LoadBalancerController } from '../e2e/harness/load-balancer.ts';
 import { ManagedProcess, waitFor } from '../e2e/harness/managed-process.ts';
 import type { RunningPod } from '../e2e/harness/pod-runner.ts';
-import { BIN, cli } from '../e2e/fixtures/cli.ts';
+import { BIN, cli, cliBundle } from '../e2e/fixtures/cli.ts';
 import { apply } from '../e2e/fixtures/kubectl.ts';
 import { MC_NS, startGatewayPod } from '../e2e/fixtures/linked-pair.ts';
 import { parsePromText, type Sample } from './prom-text.ts';
@@ -51,15 +51,13 @@ export interface BenchMirror {
  * Falls back to bin/multicluster.js when there is no bundle (the tsx path).
  */
 async function pinnedBundle(stateDir: string): Promise<string> {
-  await cli(['--help']);
-  const dir = join(dirname(BIN), '..', 'node_modules', '.cache', 'multicluster-cli');
-  const names = (await readdir(dir).catch(() => [])).filter((f) => /^cli-[0-9a-f]+\.mjs$/.test(f));
-  const newest = (await Promise.all(names.map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })))).sort((a, b) => b.t - a.t)[0]?.f;
-  if (!newest) return BIN;
+  const bundle = await cliBundle();
+  if (!bundle) return BIN;
   // Same file names, so the bundle's sourceMappingURL still finds its map.
-  await copyFile(join(dir, newest), join(stateDir, newest));
-  await copyFile(join(dir, `${newest}.map`), join(stateDir, `${newest}.map`)).catch(() => undefined);
-  return join(stateDir, newest);
+  const copy = join(stateDir, basename(bundle));
+  await copyFile(bundle, copy);
+  await copyFile(`${bundle}.map`, `${copy}.map`).catch(() => undefined);
+  return copy;
 }
 
 export async function benchPair(progress: (msg: string) => void): Promise<BenchPair> {

@@ -16,7 +16,8 @@ function defined<T extends object>(o: T): T {
   return out as T;
 }
 
-function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean; identity: boolean }): V1ObjectMeta {
+/** `writeBack`: the object is replaced or deleted from this copy, so identity and ownership fields stay. */
+function meta(m: V1ObjectMeta | undefined, writeBack: boolean): V1ObjectMeta {
   if (!m) return {};
   let annotations = m.annotations;
   if (annotations && LAST_APPLIED in annotations) {
@@ -27,14 +28,14 @@ function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean; identity:
     name: m.name,
     namespace: m.namespace,
     // uid and creationTimestamp only where a write carries them back (a replace or a delete precondition).
-    uid: keep.identity ? m.uid : undefined,
+    uid: writeBack ? m.uid : undefined,
     resourceVersion: m.resourceVersion,
-    creationTimestamp: keep.identity ? m.creationTimestamp : undefined,
+    creationTimestamp: writeBack ? m.creationTimestamp : undefined,
     labels: m.labels,
     annotations,
     // A replace must carry these back, or it would drop them.
-    ownerReferences: keep.ownership ? m.ownerReferences : undefined,
-    finalizers: keep.ownership ? m.finalizers : undefined,
+    ownerReferences: writeBack ? m.ownerReferences : undefined,
+    finalizers: writeBack ? m.finalizers : undefined,
   });
 }
 
@@ -44,7 +45,7 @@ function meta(m: V1ObjectMeta | undefined, keep: { ownership: boolean; identity:
  */
 export function remoteServiceShape(s: V1Service): V1Service {
   const clusterIP = s.spec?.clusterIP === 'None' ? 'None' : undefined;
-  return { metadata: meta(s.metadata, { ownership: false, identity: false }), spec: defined({ type: s.spec?.type, clusterIP, ports: s.spec?.ports?.map(defined) }) };
+  return { metadata: meta(s.metadata, false), spec: defined({ type: s.spec?.type, clusterIP, ports: s.spec?.ports?.map(defined) }) };
 }
 
 /**
@@ -62,5 +63,5 @@ export function remoteSliceShape(s: V1EndpointSlice): V1EndpointSlice {
 
 /** A local federated Service: the whole spec, because a membership update replaces the object. */
 export function federatedServiceShape(s: V1Service): V1Service {
-  return { metadata: meta(s.metadata, { ownership: true, identity: true }), spec: s.spec ? defined(s.spec) : undefined };
+  return { metadata: meta(s.metadata, true), spec: s.spec ? defined(s.spec) : undefined };
 }

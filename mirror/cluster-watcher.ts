@@ -372,19 +372,16 @@ export class ClusterWatcher {
     const desiredSvc = desiredMirrorService(remote, mode, this.#o.settings);
     let svcResult: WriteResult;
     let epResult: WriteResult = 'absent';
-    if (mode === 'gateway') {
+    if (mode === 'gateway' && !cachedSvc && !cachedEp) {
       const desiredEp = desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings);
-      if (!cachedSvc && !cachedEp) {
-        ({ service: svcResult, endpoints: epResult } = await this.#writer.createMirror(desiredSvc, desiredEp));
-      } else {
-        svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
-        epResult = await this.#writer.ensureEndpoints(desiredEp, cachedEp);
-      }
-    } else if (cachedEp) {
-      svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
-      epResult = await this.#writer.deleteEndpoints(namespace, local, cachedEp);
+      ({ service: svcResult, endpoints: epResult } = await this.#writer.createMirror(desiredSvc, desiredEp));
     } else {
       svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
+      if (mode === 'gateway') {
+        epResult = await this.#writer.ensureEndpoints(desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings), cachedEp);
+      } else if (cachedEp) {
+        epResult = await this.#writer.deleteEndpoints(namespace, local, cachedEp);
+      }
     }
     if (svcResult !== 'unchanged' || (epResult !== 'unchanged' && epResult !== 'absent')) {
       this.#o.log.info('mirror written', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: `${mode}: service ${svcResult}, endpoints ${epResult}` });
