@@ -48,6 +48,8 @@ export interface MirrorRunFigures {
   launcher: string;
   setupMs: number;
   rawCreateMs: number;
+  /** The same creates as the first writes on the fresh API server (the warm-up round). */
+  coldCreateMs: number;
   rawCreateAtWorkersMs?: number;
   /** EndpointSlices of the reference path still present when our path started (0: a quiet start). */
   referenceLeftoverSlices: number;
@@ -97,6 +99,7 @@ export interface ControllerFigures {
 
 const NS = 'bench';
 const REF_NS = 'bench-ref';
+const WARM_NS = 'bench-warm';
 const CLUSTER = 'cluster2';
 const IDENTITY = 'bench';
 const BURST_FLIPS = 20;
@@ -119,7 +122,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const kc1 = env.pair.cluster1.kubeConfig;
   const clients1 = { core: env.core1, discovery: kc1.makeApiClient(DiscoveryV1Api) };
   const clients2 = { core: env.core2, discovery: env.pair.cluster2.kubeConfig.makeApiClient(DiscoveryV1Api) };
-  for (const [core, ns] of [[env.core1, NS], [env.core2, NS], [env.core1, REF_NS]] as const) await ensureNamespace(core, ns);
+  for (const [core, ns] of [[env.core1, NS], [env.core2, NS], [env.core1, WARM_NS], [env.core1, REF_NS]] as const) await ensureNamespace(core, ns);
   const backend = await env.pair.cluster2.pods.start({
     namespace: NS, name: 'backend-0', labels: { app: 'bench-backend' },
     command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: CLUSTER },
@@ -143,6 +146,17 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const pids = new Map<string, number>([['bench', process.pid]]);
   for (const [c, procs] of Object.entries(planes)) for (const p of procs) pids.set(`${c}_${p.spec.name}`, p.pid);
 
+  // Cleanup: bounded by 2 minutes plus 60 ms per Service (the mirroring controller deletes ~20 slices/s).
+  const cleanupMs = 120_000 + 60 * n;
+  // The controller's phase follows N creates and deletes in another namespace (the reference's);
+  // a first round on a fresh API server runs ~20% faster than any later one (3,000: 17.3 s, then
+  // 21.2 / 21.7 / 22.3 s). So the measured reference follows such a round too, in a third
+  // namespace (reusing the names would let kube-controller-manager's late deletes hit them).
+  const warmup = new ReferenceWrites(clients1, WARM_NS, settings, env.gateway.ip);
+  const coldCreateMs = await warmup.create(remote.created, cfg.concurrency);
+  progress(`n=${n}: warm-up: ${2 * n} objects created in ${Math.round(coldCreateMs)} ms on the fresh API server; cleaning up`);
+  const leftovers = [await warmup.delete(remote.created, cfg.concurrency, cleanupMs)];
+
   const reference = new ReferenceWrites(clients1, REF_NS, settings, env.gateway.ip);
   const before = process.memoryUsage();
   const refMeter = new CpuMeter(pids);
@@ -151,9 +165,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const referenceRequests = requestDelta(requestsBeforeReference, await apiserverRequests(env.pair, env.pair.cluster1));
   const rawCpu = refMeter.read();
   progress(`n=${n}: reference: ${2 * n} objects created in ${Math.round(rawCreateMs)} ms at ${cfg.concurrency} pairs in flight; cleaning up`);
-  // Bounded: 2 minutes plus 60 ms per Service (the mirroring controller deletes ~20 slices/s).
-  const cleanupMs = 120_000 + 60 * n;
-  const leftovers = [await reference.delete(remote.created, cfg.concurrency, cleanupMs)];
+  leftovers.push(await reference.delete(remote.created, cfg.concurrency, cleanupMs));
   let rawCreateAtWorkersMs: number | undefined;
   if (cfg.workerReference) {
     rawCreateAtWorkersMs = await reference.create(remote.created, cfg.workers);
@@ -229,7 +241,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     const heap = heapOf(samples);
     return {
       launcher: mirror.launcher,
-      setupMs, rawCreateMs, rawCreateAtWorkersMs, referenceLeftoverSlices, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
+      setupMs, rawCreateMs, coldCreateMs, rawCreateAtWorkersMs, referenceLeftoverSlices, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
       memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, apiserverRequests: { rawCreate: referenceRequests, converge: convergeRequests }, controller, controllerAtConvergence,
       linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
       statusWrite,

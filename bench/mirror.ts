@@ -137,6 +137,8 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     converged: f.converged,
     reached: f.reached,
     first_mirror_ms: ms(f.firstMirrorMs),
+    raw_create_cold_ms: ms(f.coldCreateMs),
+    ratio_vs_cold: f.convergeMs === undefined ? null : round2(f.convergeMs / f.coldCreateMs),
     raw_create_at_workers_ms: ms(f.rawCreateAtWorkersMs),
     ratio_vs_same_concurrency: f.convergeMs === undefined || f.rawCreateAtWorkersMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
     remote_setup_ms: ms(f.setupMs),

@@ -50,7 +50,8 @@ test('an entry renders as upstream\'s status shape', () => {
   });
 });
 
-test('a flush whose body equals the last accepted one sends nothing', async () => {
+/** A stand-in API server endpoint for status patches: records each PATCH body. */
+async function withStatusServer(fn: (w: LinkStatusWriter, patches: string[]) => Promise<void>): Promise<void> {
   const { createServer } = await import('node:http');
   const patches: string[] = [];
   const server = createServer((req, res) => {
@@ -63,12 +64,22 @@ test('a flush whose body equals the last accepted one sends nothing', async () =
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const kc = new KubeConfig();
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  const t = new Date('2026-01-01T00:00:00Z');
+  const w = new LinkStatusWriter(kc, 'ns', 'link', createLogger({ level: 'error' }), 60_000, () => t);
   try {
-    const kc = new KubeConfig();
-    const port = (server.address() as import('node:net').AddressInfo).port;
-    kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-    const t = new Date('2026-01-01T00:00:00Z');
-    const w = new LinkStatusWriter(kc, 'ns', 'link', createLogger({ level: 'error' }), 60_000, () => t);
+    await fn(w, patches);
+  } finally {
+    w.stop();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+test('a flush whose body equals the last accepted one sends nothing', () =>
+  withStatusServer(async (w, patches) => {
     const ref = { namespace: 'web', name: 'svc' };
     w.setMirror(ref, { namespace: 'web', name: 'svc-c' }, 'Mirrored', '');
     await w.flush();
@@ -90,9 +101,55 @@ test('a flush whose body equals the last accepted one sends nothing', async () =
     for (let i = 0; i < 50; i++) w.setMirror({ namespace: 'zz', name: `s${i}` }, undefined, 'Mirrored', '');
     await w.flush();
     assert.equal(patches.length, 3);
-    w.stop();
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  }));
+
+test('past the cap, only changes that can show in the written list mark the status for writing', () =>
+  withStatusServer(async (w, patches) => {
+    const key = (i: number) => ({ namespace: 'web', name: `s${String(i).padStart(4, '0')}` });
+    for (let i = 0; i < MAX_STATUS_ENTRIES + 100; i++) w.setMirror(key(i), undefined, 'Mirrored', '');
+    await w.flush();
+    assert.equal(patches.length, 1);
+    assert.equal(w.pending, 'none');
+    const listed = (body: string | undefined) => (JSON.parse(body ?? '{}') as { status: { mirrorServices: Array<{ remoteRef: { name: string } }> } }).status.mirrorServices.map((s) => s.remoteRef.name);
+    assert.equal(listed(patches[0]).at(-1), key(MAX_STATUS_ENTRIES - 1).name);
+    // Healthy, after the last listed: not shown, nothing to write.
+    w.setMirror(key(MAX_STATUS_ENTRIES + 200), undefined, 'Mirrored', '');
+    w.clearMirror(key(MAX_STATUS_ENTRIES + 50));
+    assert.equal(w.pending, 'none');
+    // A failing one is always listed, wherever it sorts.
+    w.setMirror(key(MAX_STATUS_ENTRIES + 60), undefined, 'Error', 'boom');
+    assert.notEqual(w.pending, 'none');
+    await w.flush();
+    assert.equal(patches.length, 2);
+    assert.ok(listed(patches[1]).includes(key(MAX_STATUS_ENTRIES + 60).name));
+    // It recovers: it leaves the list again.
+    w.setMirror(key(MAX_STATUS_ENTRIES + 60), undefined, 'Mirrored', '');
+    assert.notEqual(w.pending, 'none');
+    await w.flush();
+    assert.ok(!listed(patches[2]).includes(key(MAX_STATUS_ENTRIES + 60).name));
+    // A healthy one before the last listed pushes that one out.
+    w.clearMirror(key(3));
+    assert.notEqual(w.pending, 'none');
+    await w.flush();
+    assert.equal(listed(patches[3]).at(-1), key(MAX_STATUS_ENTRIES).name);
+    // Back under the cap, the truncation condition must go even if no listed entry changed.
+    for (let i = MAX_STATUS_ENTRIES + 200; i >= MAX_STATUS_ENTRIES; i--) w.clearMirror(key(i));
+    assert.notEqual(w.pending, 'none');
+    await w.flush();
+    assert.doesNotMatch(patches.at(-1) ?? '', /StatusTruncated/);
+  }));
+
+test('healthy-only changes wait for a later write; failures and Link-wide conditions do not', () => {
+  const w = writer(() => new Date('2026-01-01T00:00:00Z'));
+  assert.equal(w.pending, 'none');
+  w.setMirror({ namespace: 'web', name: 'a' }, { namespace: 'web', name: 'a-c' }, 'Mirrored', '');
+  assert.equal(w.pending, 'deferred');
+  w.setMirror({ namespace: 'web', name: 'b' }, { namespace: 'web', name: 'b-c' }, 'NameCollision', 'taken');
+  assert.equal(w.pending, 'prompt');
+  w.stop();
+  const v = writer(() => new Date('2026-01-01T00:00:00Z'));
+  v.setMirror({ namespace: 'web', name: 'a' }, { namespace: 'web', name: 'a-c' }, 'Mirrored', '');
+  v.setLinkCondition('RemoteReachable', 'False', 'Unreachable', 'down');
+  assert.equal(v.pending, 'prompt');
+  v.stop();
 });

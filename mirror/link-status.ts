@@ -17,6 +17,13 @@ const WRITE_TIMEOUT_MS = 10_000;
 const WRITE_DUTY = 0.1;
 
 /**
+ * How long a change that only adds, drops or refreshes healthy entries may wait for a write.
+ * Failures and Link-wide conditions are written promptly; a bulk sync of thousands of new
+ * mirrors would otherwise rewrite the full list every few seconds, each time at that cost.
+ */
+export const HEALTHY_FLUSH_MS = 10_000;
+
+/**
  * Most entries a status list carries. Upstream lists every service, which at a few thousand
  * mirrors pushes the Link past etcd's 1.5 MiB object limit and every status write fails.
  */
@@ -88,12 +95,17 @@ export class LinkStatusWriter {
   #lastTimestamp = '';
   readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
   #dirty = false;
+  /** Whether what is dirty includes a change that is written promptly (see HEALTHY_FLUSH_MS). */
+  #prompt = false;
   /** The last body the API server accepted: an identical one is not sent again. */
   #written?: string;
   /** When the next write may start (see WRITE_DUTY). */
   #notBefore = 0;
   #truncatedSince?: string;
+  /** Per list, the last healthy key a truncated flush listed; absent when it listed them all. */
+  readonly #cutoffs = new Map<StatusList, string | undefined>();
   #timer?: NodeJS.Timeout;
+  #timerDue?: number;
   #flushing?: Promise<void>;
 
   constructor(
@@ -103,6 +115,7 @@ export class LinkStatusWriter {
     private readonly log: Logger,
     private readonly flushIntervalMs = 250,
     private readonly now: () => Date = () => new Date(),
+    private readonly healthyFlushMs = HEALTHY_FLUSH_MS,
   ) {
     this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -126,13 +139,33 @@ export class LinkStatusWriter {
     const entry: MirrorEntry = { reason, message, since: changed ? this.#timestamp() : prev.since };
     if (local) entry.local = local.name;
     entries.set(key, entry);
-    this.#markDirty();
+    if (this.#shows(list, key, prev, entry)) this.#markDirty(failing(entry) || (prev !== undefined && failing(prev)));
   }
 
   /** Drops a remote Service from the status (it is no longer exported). */
   clearMirror(remote: { namespace: string; name: string }, list: StatusList = 'mirrorServices'): void {
     const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
-    if (entries.delete(`${remote.namespace}/${remote.name}`)) this.#markDirty();
+    const key = `${remote.namespace}/${remote.name}`;
+    const prev = entries.get(key);
+    if (prev && entries.delete(key) && this.#shows(list, key, prev, undefined)) this.#markDirty(failing(prev));
+  }
+
+  /** What is waiting to be written: nothing, a prompt write, or healthy changes only (tests). */
+  get pending(): 'none' | 'prompt' | 'deferred' {
+    if (!this.#dirty) return 'none';
+    return this.#prompt ? 'prompt' : 'deferred';
+  }
+
+  /**
+   * Whether a change to `key` can alter what the next flush writes. Past the entry cap, a
+   * healthy service sorting after the last one listed cannot: during a bulk sync of 10,000
+   * that is nearly every change, and each would otherwise cost a sort of every entry.
+   */
+  #shows(list: StatusList, key: string, before: MirrorEntry | undefined, after: MirrorEntry | undefined): boolean {
+    const cutoff = this.#cutoffs.get(list);
+    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    if (cutoff === undefined || entries.size <= MAX_STATUS_ENTRIES) return true;
+    return key <= cutoff || (before !== undefined && failing(before)) || (after !== undefined && failing(after));
   }
 
   mirrorCondition(remote: { namespace: string; name: string }): LinkCondition | undefined {
@@ -146,7 +179,7 @@ export class LinkStatusWriter {
     if (prev && prev.status === status && prev.reason === reason && prev.message === message) return;
     const changed = !prev || prev.status !== status || prev.reason !== reason;
     this.#linkConditions.set(type, { type, status, reason, message, lastTransitionTime: changed ? this.#timestamp() : prev.lastTransitionTime });
-    this.#markDirty();
+    this.#markDirty(true);
   }
 
   linkCondition(type: LinkConditionType): LinkLevelCondition | undefined {
@@ -157,8 +190,9 @@ export class LinkStatusWriter {
     if (this.#flushing) await this.#flushing;
     if (!this.#dirty) return;
     this.#dirty = false;
-    const mirrorServices = bounded(this.#mirrors).map(([k, e]) => serviceStatus(k, e));
-    const federatedServices = bounded(this.#federated).map(([k, e]) => serviceStatus(k, e));
+    this.#prompt = false;
+    const mirrorServices = this.#render('mirrorServices');
+    const federatedServices = this.#render('federatedServices');
     const listed = mirrorServices.length + federatedServices.length;
     const total = this.#mirrors.size + this.#federated.size;
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
@@ -194,6 +228,7 @@ export class LinkStatusWriter {
           this.#written = undefined;
           if (!isNotFound(err)) {
             this.#dirty = true;
+            this.#prompt = true;
             this.log.warn('link status write failed; will retry', { link: this.linkName, reason: apiErrorMessage(err) });
             this.#schedule(2000);
           }
@@ -206,20 +241,41 @@ export class LinkStatusWriter {
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerDue = undefined;
   }
 
-  #markDirty(): void {
+  /** The list as written, remembering where a truncated list stopped (see #shows). */
+  #render(list: StatusList): ServiceStatus[] {
+    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    const kept = bounded(entries);
+    let cutoff: string | undefined;
+    if (kept.length < entries.size) {
+      // Healthy entries are kept in key order, so the last healthy one kept is where they stop.
+      cutoff = '';
+      for (const [k, e] of kept) if (!failing(e) && k > cutoff) cutoff = k;
+    }
+    this.#cutoffs.set(list, cutoff);
+    return kept.map(([k, e]) => serviceStatus(k, e));
+  }
+
+  /** `prompt`: a failure or a Link-wide condition changed; otherwise healthy entries only. */
+  #markDirty(prompt: boolean): void {
     this.#dirty = true;
-    this.#schedule(this.flushIntervalMs);
+    this.#prompt ||= prompt;
+    this.#schedule(prompt ? this.flushIntervalMs : this.healthyFlushMs);
   }
 
+  /** Flushes in `ms` (not before WRITE_DUTY allows), unless a flush is already due sooner. */
   #schedule(ms: number): void {
-    if (this.#timer) return;
-    ms = Math.max(ms, this.#notBefore - Date.now());
+    const due = Date.now() + Math.max(ms, this.#notBefore - Date.now());
+    if (this.#timer && this.#timerDue !== undefined && this.#timerDue <= due) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerDue = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#timerDue = undefined;
       void this.flush();
-    }, ms);
+    }, due - Date.now());
   }
 
   #timestamp(): string {
