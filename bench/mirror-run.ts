@@ -1,8 +1,8 @@
 // One run of the service-mirror benchmark at one N, on a fresh pair of real clusters:
 //   1. N exported remote Services (+ one ready EndpointSlice each) in cluster2;
 //   2. reference path: the same client creates N mirror-shaped Services + Endpoints in
-//      cluster1 (at the setup concurrency, and at the controller's worker count), then
-//      deletes them;
+//      cluster1 and deletes them, twice, in two namespaces; the second round is the one
+//      measured (the first is the warm-up; see below);
 //   3. our path: controller running, Link created → all N mirrors and ready Endpoints
 //      seen by a watch on cluster1;
 //   4. at idle: label flips and endpoint readiness flips, remote write → local event;

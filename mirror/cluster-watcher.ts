@@ -72,6 +72,8 @@ export class ClusterWatcher {
   readonly #localEndpoints: Reflector<V1Endpoints, LocalRecord>;
   /** Services among #localServices that are this Link's mirrors (the `mirrors` gauge). */
   #ownedMirrors = 0;
+  /** `ns/root` → names of this Link's endpoint mirrors under that headless root mirror. */
+  readonly #endpointMirrors = new Map<string, Set<string>>();
   /** `ns/name` of local Services in a mirror's way → the remote Service waiting for the name. */
   readonly #collisions = new Map<string, { namespace: string; name: string }>();
   readonly #namespaces: Reflector<V1Namespace>;
@@ -278,6 +280,7 @@ export class ClusterWatcher {
         this.#enqueue({ kind: 'ServiceChanged', ...waiting });
       }
     }
+    this.#indexEndpointMirror(e);
     if (e.type === 'added' && e.object.owner === 'mirror') this.#ownedMirrors++;
     else if (e.type === 'deleted' && e.object.owner === 'mirror') this.#ownedMirrors--;
     else if (e.type === 'updated' && e.previous.owner !== e.object.owner) this.#ownedMirrors += e.object.owner === 'mirror' ? 1 : -1;
@@ -297,8 +300,8 @@ export class ClusterWatcher {
   }
 
   /** This Link's mirror Services. */
-  #mirrors(namespace?: string): LocalRecord[] {
-    return this.#localServices.list(namespace).filter((r) => r.owner === 'mirror');
+  #mirrors(): LocalRecord[] {
+    return this.#localServices.list().filter((r) => r.owner === 'mirror');
   }
 
   #enqueue(e: MirrorEvent, priority: Priority = 'event'): void {
@@ -413,11 +416,31 @@ export class ClusterWatcher {
 
   /** Removes endpoint mirrors of a headless root whose remote hostnames are gone. */
   async #deleteEndpointMirrors(namespace: string, rootName: string, keep: ReadonlySet<string>): Promise<void> {
-    for (const svc of this.#mirrors(namespace)) {
-      const name = svc.metadata.name;
-      if (svc.headlessRoot !== rootName || keep.has(name)) continue;
+    for (const name of [...(this.#endpointMirrors.get(`${namespace}/${rootName}`) ?? [])]) {
+      const svc = this.#localServices.get(name, namespace);
+      if (!svc || svc.owner !== 'mirror' || svc.headlessRoot !== rootName || keep.has(name)) continue;
       await this.#writer.deleteEndpoints(namespace, name, this.#localEndpoints.get(name, namespace));
       await this.#writer.deleteService(namespace, name, svc);
+    }
+  }
+
+  /** Keeps #endpointMirrors in step with the local Service cache. */
+  #indexEndpointMirror(e: ReflectorEvent<LocalRecord>): void {
+    if (e.type === 'listed' || e.type === 'error') return;
+    const entry = (r: LocalRecord) => (r.owner === 'mirror' && r.headlessRoot ? `${r.metadata.namespace}/${r.headlessRoot}` : undefined);
+    const before = e.type === 'updated' ? entry(e.previous) : e.type === 'deleted' ? entry(e.object) : undefined;
+    const after = e.type === 'deleted' ? undefined : entry(e.object);
+    if (before === after) return;
+    const name = e.object.metadata.name;
+    if (before) {
+      const set = this.#endpointMirrors.get(before);
+      set?.delete(name);
+      if (set?.size === 0) this.#endpointMirrors.delete(before);
+    }
+    if (after) {
+      let set = this.#endpointMirrors.get(after);
+      if (!set) this.#endpointMirrors.set(after, (set = new Set()));
+      set.add(name);
     }
   }
 
