@@ -103,3 +103,25 @@ test('a relist that fails on a later page removes nothing it did not see', async
     assert.equal(calls, 3);
   });
 });
+
+test('a projected cache holds what the projection returns, and a projection is required for it', async () => {
+  await withWatchServer('hold', async (kubeConfig) => {
+    type Slim = { metadata: { name?: string; namespace?: string; resourceVersion?: string }; keys: number };
+    const list = async (): Promise<KubernetesListObject<V1ConfigMap>> => ({ items: [{ ...cm('a'), data: { x: '1', y: '2' } }], metadata: { resourceVersion: '3' } });
+    const r = new Reflector<V1ConfigMap, Slim>({
+      kubeConfig,
+      path: '/api/v1/configmaps',
+      list,
+      project: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion }, keys: Object.keys(o.data ?? {}).length }),
+      onEvent: () => undefined,
+    });
+    r.start();
+    await r.listed();
+    await r.stop();
+    assert.deepEqual(r.list().map((o) => [o.metadata.name, o.keys]), [['a', 2]]);
+    // Without a projection the cache would hold ConfigMaps typed as Slim: the typecheck refuses it.
+    // @ts-expect-error project is required when the cached type is not the listed one
+    const unsound = new Reflector<V1ConfigMap, Slim>({ kubeConfig, path: '/api/v1/configmaps', list, onEvent: () => undefined });
+    assert.equal(unsound.hasListed, false);
+  });
+});

@@ -27,7 +27,7 @@ export interface ListQuery {
 /** Objects per list page: a relist of thousands never holds one huge response in memory. */
 export const LIST_PAGE_SIZE = 500;
 
-export interface ReflectorOptions<T extends KubernetesObject, C extends KubernetesObject = T> {
+interface ReflectorBaseOptions<T extends KubernetesObject, C extends KubernetesObject> {
   kubeConfig: KubeConfig;
   /** Watch path, e.g. `/api/v1/services` or `/api/v1/namespaces/ns/endpoints`. */
   path: string;
@@ -36,18 +36,21 @@ export interface ReflectorOptions<T extends KubernetesObject, C extends Kubernet
   /** e.g. `metadata.name=x`: lets RBAC rules restricted by resourceNames allow the watch. */
   fieldSelector?: string;
   onEvent: (event: ReflectorEvent<C>) => void;
-  /**
-   * What the cache keeps of each object (default: all of it but managedFields). It must keep
-   * name, namespace and resourceVersion: the cache is keyed by the first two and skips
-   * unchanged objects by the last.
-   */
-  project?: (obj: T) => C;
   /** First retry delay after an error; doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** Server-side watch timeout; a fresh watch after it also catches silently dead connections. */
   watchTimeoutSeconds?: number;
 }
+
+/**
+ * What the cache keeps of each object (default: all of it but managedFields). It must keep
+ * name, namespace and resourceVersion: the cache is keyed by the first two and skips
+ * unchanged objects by the last. Required whenever the cached type is not the listed one.
+ */
+type Projection<T, C> = [T] extends [C] ? ([C] extends [T] ? { project?: (obj: T) => C } : { project: (obj: T) => C }) : { project: (obj: T) => C };
+
+export type ReflectorOptions<T extends KubernetesObject, C extends KubernetesObject = T> = ReflectorBaseOptions<T, C> & Projection<T, C>;
 
 class GoneError extends Error {
   override readonly name = 'GoneError';
@@ -205,8 +208,9 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
   #upsert(received: T): void {
     // Nothing here reads managedFields, and at thousands of objects they are most of the cache.
     if (received.metadata?.managedFields) delete received.metadata.managedFields;
-    // Without a projection the cache holds the object itself (C defaults to T).
-    const obj = this.#opts.project ? this.#opts.project(received) : (received as unknown as C);
+    // Without a projection the cache holds the object itself: Projection allows that only when C is T.
+    const project: ((obj: T) => C) | undefined = this.#opts.project;
+    const obj = project ? project(received) : (received as unknown as C);
     const ns = obj.metadata?.namespace ?? '';
     const name = obj.metadata?.name ?? '';
     let m = this.#objects.get(ns);

@@ -21,7 +21,7 @@ const WRITE_DUTY = 0.1;
  * Failures and Link-wide conditions are written promptly; a bulk sync of thousands of new
  * mirrors would otherwise rewrite the full list every few seconds, each time at that cost.
  */
-export const HEALTHY_FLUSH_MS = 10_000;
+const HEALTHY_FLUSH_MS = 10_000;
 
 /**
  * Most entries a status list carries. Upstream lists every service, which at a few thousand
@@ -115,7 +115,6 @@ export class LinkStatusWriter {
     private readonly log: Logger,
     private readonly flushIntervalMs = 250,
     private readonly now: () => Date = () => new Date(),
-    private readonly healthyFlushMs = HEALTHY_FLUSH_MS,
   ) {
     this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -262,7 +261,7 @@ export class LinkStatusWriter {
   #markDirty(prompt: boolean): void {
     this.#dirty = true;
     this.#prompt ||= prompt;
-    this.#schedule(prompt ? this.flushIntervalMs : this.healthyFlushMs);
+    this.#schedule(prompt ? this.flushIntervalMs : HEALTHY_FLUSH_MS);
   }
 
   /** Flushes in `ms` (not before WRITE_DUTY allows), unless a flush is already due sooner. */
