@@ -34,8 +34,7 @@ const USAGE = `usage: npm run bench -- mirror [--n 1000,10000] [--quick] [--work
   --flips        label flips and endpoint flips at idle, each (default 50)
   --timeout-s    bound on convergence per N (default 120 s + 60 ms per Service)
   --worker-reference     also time the reference path at --workers pairs in flight (one more round of
-                         creates and deletes before the controller runs, which slows the API server
-                         for what follows: at 10k the next round took 124 s instead of 84 s)
+                         creates and deletes before the controller runs)
   --heap-snapshot DIR    write the controller's heap snapshot into DIR at the end (for finding where memory goes)`;
 
 export function parseMirrorArgs(argv: readonly string[]): MirrorBenchConfig {

@@ -340,6 +340,8 @@ export class ClusterWatcher {
     const remote = this.#remoteServices?.get(name, namespace);
     const mode = remote ? exportModeOf(remote, this.#o.selectors, this.#hasGateway) : undefined;
     const local = mirrorName({ namespace, name }, this.#o.settings);
+    // Recorded again by #reportPermanent if this attempt finds the name still taken.
+    this.#collisions.delete(`${namespace}/${local}`);
     const cachedSvc = this.#localServices.get(local, namespace);
     const cachedEp = this.#localEndpoints.get(local, namespace);
 

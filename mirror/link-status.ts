@@ -94,9 +94,8 @@ export class LinkStatusWriter {
   /** The last timestamp string: entries written in the same second share it. */
   #lastTimestamp = '';
   readonly #linkConditions = new Map<LinkConditionType, LinkLevelCondition>();
-  #dirty = false;
-  /** Whether what is dirty includes a change that is written promptly (see HEALTHY_FLUSH_MS). */
-  #prompt = false;
+  /** What awaits a write: nothing, a change written promptly, or healthy-only changes (see HEALTHY_FLUSH_MS). */
+  #pending: 'none' | 'prompt' | 'deferred' = 'none';
   /** The last body the API server accepted: an identical one is not sent again. */
   #written?: string;
   /** When the next write may start (see WRITE_DUTY). */
@@ -104,8 +103,7 @@ export class LinkStatusWriter {
   #truncatedSince?: string;
   /** Per list, the last healthy key a truncated flush listed; absent when it listed them all. */
   readonly #cutoffs = new Map<StatusList, string | undefined>();
-  #timer?: NodeJS.Timeout;
-  #timerDue?: number;
+  #timer?: { handle: NodeJS.Timeout; due: number };
   #flushing?: Promise<void>;
 
   constructor(
@@ -130,7 +128,7 @@ export class LinkStatusWriter {
   }
 
   setMirror(remote: { namespace: string; name: string }, local: { namespace: string; name: string } | undefined, reason: MirrorReason, message: string, list: StatusList = 'mirrorServices'): void {
-    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    const entries = this.#entries(list);
     const key = `${remote.namespace}/${remote.name}`;
     const prev = entries.get(key);
     const changed = !prev || prev.reason !== reason;
@@ -143,7 +141,7 @@ export class LinkStatusWriter {
 
   /** Drops a remote Service from the status (it is no longer exported). */
   clearMirror(remote: { namespace: string; name: string }, list: StatusList = 'mirrorServices'): void {
-    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    const entries = this.#entries(list);
     const key = `${remote.namespace}/${remote.name}`;
     const prev = entries.get(key);
     if (prev && entries.delete(key) && this.#shows(list, key, prev, undefined)) this.#markDirty(failing(prev));
@@ -151,8 +149,7 @@ export class LinkStatusWriter {
 
   /** What is waiting to be written: nothing, a prompt write, or healthy changes only (tests). */
   get pending(): 'none' | 'prompt' | 'deferred' {
-    if (!this.#dirty) return 'none';
-    return this.#prompt ? 'prompt' : 'deferred';
+    return this.#pending;
   }
 
   /**
@@ -162,7 +159,7 @@ export class LinkStatusWriter {
    */
   #shows(list: StatusList, key: string, before: MirrorEntry | undefined, after: MirrorEntry | undefined): boolean {
     const cutoff = this.#cutoffs.get(list);
-    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    const entries = this.#entries(list);
     if (cutoff === undefined || entries.size <= MAX_STATUS_ENTRIES) return true;
     return key <= cutoff || (before !== undefined && failing(before)) || (after !== undefined && failing(after));
   }
@@ -187,9 +184,8 @@ export class LinkStatusWriter {
 
   async flush(): Promise<void> {
     if (this.#flushing) await this.#flushing;
-    if (!this.#dirty) return;
-    this.#dirty = false;
-    this.#prompt = false;
+    if (this.#pending === 'none') return;
+    this.#pending = 'none';
     const mirrorServices = this.#render('mirrorServices');
     const federatedServices = this.#render('federatedServices');
     const listed = mirrorServices.length + federatedServices.length;
@@ -226,8 +222,7 @@ export class LinkStatusWriter {
         (err: unknown) => {
           this.#written = undefined;
           if (!isNotFound(err)) {
-            this.#dirty = true;
-            this.#prompt = true;
+            this.#pending = 'prompt';
             this.log.warn('link status write failed; will retry', { link: this.linkName, reason: apiErrorMessage(err) });
             this.#schedule(2000);
           }
@@ -238,14 +233,17 @@ export class LinkStatusWriter {
   }
 
   stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) clearTimeout(this.#timer.handle);
     this.#timer = undefined;
-    this.#timerDue = undefined;
+  }
+
+  #entries(list: StatusList): Map<string, MirrorEntry> {
+    return list === 'mirrorServices' ? this.#mirrors : this.#federated;
   }
 
   /** The list as written, remembering where a truncated list stopped (see #shows). */
   #render(list: StatusList): ServiceStatus[] {
-    const entries = list === 'mirrorServices' ? this.#mirrors : this.#federated;
+    const entries = this.#entries(list);
     const kept = bounded(entries);
     let cutoff: string | undefined;
     if (kept.length < entries.size) {
@@ -259,22 +257,21 @@ export class LinkStatusWriter {
 
   /** `prompt`: a failure or a Link-wide condition changed; otherwise healthy entries only. */
   #markDirty(prompt: boolean): void {
-    this.#dirty = true;
-    this.#prompt ||= prompt;
+    if (prompt) this.#pending = 'prompt';
+    else if (this.#pending === 'none') this.#pending = 'deferred';
     this.#schedule(prompt ? this.flushIntervalMs : HEALTHY_FLUSH_MS);
   }
 
   /** Flushes in `ms` (not before WRITE_DUTY allows), unless a flush is already due sooner. */
   #schedule(ms: number): void {
     const due = Date.now() + Math.max(ms, this.#notBefore - Date.now());
-    if (this.#timer && this.#timerDue !== undefined && this.#timerDue <= due) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerDue = due;
-    this.#timer = setTimeout(() => {
+    if (this.#timer && this.#timer.due <= due) return;
+    if (this.#timer) clearTimeout(this.#timer.handle);
+    const handle = setTimeout(() => {
       this.#timer = undefined;
-      this.#timerDue = undefined;
       void this.flush();
     }, due - Date.now());
+    this.#timer = { handle, due };
   }
 
   #timestamp(): string {
