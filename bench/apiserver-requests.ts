@@ -1,7 +1,7 @@
 // What cluster1's API server was asked to do during a phase, from its own
 // apiserver_request_total counter: `verb resource code` → requests. It tells whether a slow
 // phase made more requests than the objects it wrote, or just slower ones.
-import type { ClusterPair, DevCluster } from '../e2e/harness/cluster-pair.ts';
+import type { ClusterPair, DevCluster } from '../dev/cluster-pair.ts';
 import { kubectl } from '../e2e/fixtures/kubectl.ts';
 import { parsePromText } from './prom-text.ts';
 

@@ -3,16 +3,16 @@
 // would swamp the figures: the LoadBalancer stand-in lists every Service of both clusters
 // every 300 ms, which at 10,000 Services is a full list of megabytes three times a second.
 // Here it runs only until the gateway has its address, then stops.
-import { CONTROLLER_NODE_OPTIONS } from '../mirror/node-options.ts';
+import { CONTROLLER_NODE_OPTIONS } from '../model/controller-node-options.ts';
 import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
-import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
-import { freePort } from '../e2e/harness/control-plane.ts';
-import { LoadBalancerController } from '../e2e/harness/load-balancer.ts';
-import { ManagedProcess, waitFor } from '../e2e/harness/managed-process.ts';
-import type { RunningPod } from '../e2e/harness/pod-runner.ts';
+import { ClusterPair } from '../dev/cluster-pair.ts';
+import { freePort } from '../dev/control-plane.ts';
+import { LoadBalancerController } from '../dev/load-balancer.ts';
+import { ManagedProcess, waitFor } from '../dev/managed-process.ts';
+import type { RunningPod } from '../dev/pod-runner.ts';
 import { BIN, cli, cliBundle } from '../e2e/fixtures/cli.ts';
 import { apply } from '../e2e/fixtures/kubectl.ts';
 import { MC_NS, startGatewayPod } from '../e2e/fixtures/linked-pair.ts';

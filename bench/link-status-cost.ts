@@ -5,7 +5,7 @@
 // 9464a20) on every flush, however few mirrors changed.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/client.ts';
-import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../link/link-types.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../model/link-types.ts';
 import { createLogger } from '../log/logger.ts';
 import { LinkStatusWriter } from '../mirror/link-status.ts';
 import { cpuSeconds } from './proc-stats.ts';

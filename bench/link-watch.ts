@@ -3,7 +3,7 @@
 // Link's status, so each write carries every mirror so far; this shows what that costs.
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { customObjectPage, Reflector } from '../kube/reflector.ts';
-import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../link/link-types.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../model/link-types.ts';
 
 export interface LinkWrites {
   /** Updates of the Link seen since `reset`. */

@@ -3,7 +3,7 @@
 // tests: timing belongs here, never in a test.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { destroySlot, stateRoot } from '../e2e/harness/cluster-pair.ts';
+import { destroySlot, stateRoot } from '../dev/cluster-pair.ts';
 import { BenchUsageError, type Benchmark } from './benchmark.ts';
 import { mirrorBenchmark } from './mirror.ts';
 

@@ -4,7 +4,7 @@
 import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import { isConflict, isNotFound, mergePatch } from '../kube/client.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, type MirrorSettings } from '../mirror/mirror-objects.ts';
-import { Labels } from '../names/linkerd.ts';
+import { Labels } from '../model/linkerd-names.ts';
 import { runPool, timePool } from './pool.ts';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

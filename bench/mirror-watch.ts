@@ -4,7 +4,7 @@
 // event that satisfied them. No polling, so a latency is "write → watch event here".
 import { CoreV1Api, type KubeConfig, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import { Reflector, type ReflectorEvent } from '../kube/reflector.ts';
-import { Labels } from '../names/linkerd.ts';
+import { Labels } from '../model/linkerd-names.ts';
 
 interface Waiter {
   check: () => boolean;

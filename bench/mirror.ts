@@ -6,7 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { run } from '../e2e/harness/exec.ts';
+import { run } from '../dev/exec.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { runMirrorBench, type Latencies, type MirrorRunFigures } from './mirror-run.ts';
 import { roundMs, summarize, type Summary } from './quantiles.ts';

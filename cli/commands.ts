@@ -1,6 +1,6 @@
 // Each part contributes its own subcommands; this list is the only place they meet.
 import type { Command } from 'commander';
-import { devCommand } from '../e2e/harness/dev-command.ts';
+import { devCommand } from '../dev/dev-command.ts';
 import { certsCommand } from '../identity/certs-command.ts';
 import { linkCommands } from '../link/commands.ts';
 import { mirrorCommand } from '../mirror/mirror-command.ts';

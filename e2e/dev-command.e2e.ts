@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ensureKubeBinaries } from './harness/kube-binaries.ts';
-import { isAlive } from './harness/managed-process.ts';
-import { run } from './harness/exec.ts';
+import { ensureKubeBinaries } from '../dev/kube-binaries.ts';
+import { isAlive } from '../dev/managed-process.ts';
+import { run } from '../dev/exec.ts';
 import { BIN } from './fixtures/cli.ts';
 
 const SLOT = '38';

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Endpoints, V1Service } from '@kubernetes/client-node';
 import { readIfExists as read } from '../kube/client.ts';
-import { waitFor } from './harness/managed-process.ts';
-import type { RunningPod } from './harness/pod-runner.ts';
+import { waitFor } from '../dev/managed-process.ts';
+import type { RunningPod } from '../dev/pod-runner.ts';
 import { linkedPair, type LinkedPair } from './fixtures/linked-pair.ts';
 import { workloadCommand } from './workloads/launch.ts';
 

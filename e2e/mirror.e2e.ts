@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import { mergePatch, readIfExists as tryRead } from '../kube/client.ts';
-import { waitFor } from './harness/managed-process.ts';
+import { waitFor } from '../dev/managed-process.ts';
 import { cli } from './fixtures/cli.ts';
 import { apply } from './fixtures/kubectl.ts';
 import { linkedPair, MC_NS, startGatewayPod, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';

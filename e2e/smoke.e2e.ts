@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, readdir } from 'node:fs/promises';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
-import { ClusterPair } from './harness/cluster-pair.ts';
-import { run } from './harness/exec.ts';
-import { isAlive, waitFor } from './harness/managed-process.ts';
+import { ClusterPair } from '../dev/cluster-pair.ts';
+import { run } from '../dev/exec.ts';
+import { isAlive, waitFor } from '../dev/managed-process.ts';
 import { workloadCommand } from './workloads/launch.ts';
 
 test('two clusters come up, a cluster2 pod is published and reachable, and teardown leaves nothing', async () => {

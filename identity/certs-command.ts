@@ -4,7 +4,7 @@
 // once; the library functions below take typed values only.
 import { Command } from 'commander';
 import { UsageError } from '../cli/usage-error.ts';
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from '../model/linkerd-names.ts';
 import { InvalidDurationError, parseGoDuration } from '../duration/go-duration.ts';
 import { formatIdentityName, parseIdentityName } from './identity-name.ts';
 import { createIdentityIssuer } from './issuer.ts';

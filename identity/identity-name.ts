@@ -1,7 +1,7 @@
 // Linkerd workload identity names: `<sa>.<ns>.serviceaccount.identity.<controlNs>.<trustDomain>`.
 // Each becomes the one DNS SAN of a proxy's certificate and the TLS server name peers
 // expect, so it must be a DNS name that round-trips exactly (lowercase, no trailing dot).
-import { workloadIdentity } from '../names/linkerd.ts';
+import { workloadIdentity } from '../model/linkerd-names.ts';
 import { PkiError } from './x509.ts';
 
 export interface IdentityParts {

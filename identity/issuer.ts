@@ -2,7 +2,7 @@
 // used by the identity controller to sign proxy certificates. Linkerd's controller verifies
 // it against the anchors *and* the DNS name identity.<controlNs>.<trustDomain>, so that name
 // is both its CN and its one DNS SAN; pathlen 0 because it signs only leaves.
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from '../model/linkerd-names.ts';
 import { formatIdentityName } from './identity-name.ts';
 import { DEFAULT_CA_LIFETIME_MS } from './trust-anchor.ts';
 import { type CertBundle, issueCertificate } from './x509.ts';

@@ -2,7 +2,7 @@
 // output is rendered before anything is printed, and failures are one line.
 import { Command, Option } from 'commander';
 import { UsageError } from '../cli/usage-error.ts';
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from '../model/linkerd-names.ts';
 import { runChecksUntil } from './check.ts';
 import { formatCheckResults, isFailure, parseCheckFormat } from './check-report.ts';
 import { tryParseGoDuration } from '../duration/go-duration.ts';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Endpoints, V1Lease, V1Service } from '@kubernetes/client-node';
 import { controllerCheck, gatewayAliveCheck, mirrorEndpointsCheck, orphanMirrorsCheck } from './check-local.ts';
-import { parseLink } from './link-parse.ts';
-import { fullLink } from './test-fixtures.ts';
+import { parseLink } from '../model/link-parse.ts';
+import { fullLink } from '../model/link-fixtures.ts';
 
 const link = parseLink(fullLink());
 const NOW = new Date('2025-06-01T12:00:30Z');

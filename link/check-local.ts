@@ -2,11 +2,11 @@
 // controller Lease, probe Endpoints, gateway liveness and mirrors. Each evaluator is pure
 // (objects in, one CheckResult out); check.ts fetches the objects.
 import type { V1CustomResourceDefinition, V1Endpoints, V1Lease, V1Service } from '@kubernetes/client-node';
-import { Labels, ObjectNames } from '../names/linkerd.ts';
+import { Labels, ObjectNames } from '../model/linkerd-names.ts';
 import type { CheckResult } from './check-report.ts';
 import type { LinkWideCondition } from './check-remote.ts';
 import type { ControllerGatewayMetrics } from './gateways-metrics.ts';
-import { LINK_CRD_NAME, LINK_STORAGE_VERSION, type Link } from './link-types.ts';
+import { LINK_CRD_NAME, LINK_STORAGE_VERSION, type Link } from '../model/link-types.ts';
 
 const INSTALL = 'run `multicluster install | kubectl apply -f -` in this cluster';
 

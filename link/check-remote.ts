@@ -4,12 +4,12 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { apiErrorMessage, apiStatus, loadKubeConfig } from '../kube/client.ts';
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from '../model/linkerd-names.ts';
 import type { CheckResult } from './check-report.ts';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY, TrustBundleError, compareAnchors, describeAnchor, parseTrustBundle, type Anchor } from './check-trust.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, requestOptions } from './kube-access.ts';
-import type { Link } from './link-types.ts';
+import type { Link } from '../model/link-types.ts';
 
 /** The Link's remote client, or why there is none (which the credentials check reports). */
 export type RemoteAccess = { ok: true; access: KubeAccess } | { ok: false; problem: string };

@@ -4,15 +4,15 @@
 import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition, type V1Endpoints } from '@kubernetes/client-node';
 import { UsageError } from '../cli/usage-error.ts';
 import { apiStatus } from '../kube/client.ts';
-import { Defaults, Labels, ObjectNames } from '../names/linkerd.ts';
+import { Defaults, Labels, ObjectNames } from '../model/linkerd-names.ts';
 import { controllerCheck, crdCheck, gatewayAliveCheck, linksValidCheck, mirrorEndpointsCheck, orphanMirrorsCheck, probeEndpointsCheck, type AliveEvidence } from './check-local.ts';
 import { readAnchors, remoteCredentialsCheck, trustAnchorCheck, type AnchorSource, type LinkWideCondition } from './check-remote.ts';
 import { isFailure, type CheckResult } from './check-report.ts';
 import { fetchMetrics, gatewayMetricsFor } from './gateways-metrics.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, requestOptions } from './kube-access.ts';
-import { InvalidLinkError, linkGatewayAddresses, linkProbe, parseLink } from './link-parse.ts';
-import { LINK_CRD_NAME, LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link } from './link-types.ts';
+import { InvalidLinkError, linkGatewayAddresses, linkProbe, parseLink } from '../model/link-parse.ts';
+import { LINK_CRD_NAME, LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link } from '../model/link-types.ts';
 
 export interface CheckOptions {
   access: KubeAccess;

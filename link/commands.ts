@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../cli/usage-error.ts';
 import { checkCommand, gatewaysCommand } from './check-cli.ts';
 import { createLogger } from '../log/logger.ts';
-import { Defaults, Labels } from '../names/linkerd.ts';
+import { Defaults, Labels } from '../model/linkerd-names.ts';
 import { tryParseGoDuration } from '../duration/go-duration.ts';
 import type { InstallValues } from './install.ts';
 import {
@@ -18,7 +18,7 @@ import {
   renderInstall,
 } from './install.ts';
 import { loadKubeAccess } from './kube-access.ts';
-import { InvalidSelectorError, isEmptySelector, parseSelector } from './label-selector.ts';
+import { InvalidSelectorError, isEmptySelector, parseSelector } from '../model/label-selector.ts';
 import type { LinkRenderInput } from './link-render.ts';
 import { renderLinkManifests } from './link-render.ts';
 import type { Manifest, OutputFormat } from './manifest.ts';

@@ -1,11 +1,11 @@
 // One mirror controller per Link in the SOURCE cluster: ServiceAccount, a binding to the
 // shared ClusterRole, a Role scoped to its own credentials Secret, the Deployment, and the
 // selectorless probe Service whose Endpoints the controller points at the remote gateway.
-import { CONTROLLER_NODE_OPTIONS } from '../mirror/node-options.ts';
+import { CONTROLLER_NODE_OPTIONS } from '../model/controller-node-options.ts';
 import type { V1Container, V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
-import { Defaults, Labels, ObjectNames } from '../names/linkerd.ts';
+import { Defaults, Labels, ObjectNames } from '../model/linkerd-names.ts';
 import type { Manifest } from './manifest.ts';
-import { LINK_GROUP, LINK_PLURAL } from './link-types.ts';
+import { LINK_GROUP, LINK_PLURAL } from '../model/link-types.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, INJECT_ANNOTATION } from './version.ts';
 

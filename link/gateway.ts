@@ -1,6 +1,6 @@
 // The target cluster's gateway: a Deployment running `multicluster gateway` and the Service
 // whose annotations and ports `multicluster link` reads back into the Link.
-import { Annotations, Defaults, workloadIdentity } from '../names/linkerd.ts';
+import { Annotations, Defaults, workloadIdentity } from '../model/linkerd-names.ts';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume } from './controller.ts';
 import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';

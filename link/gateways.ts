@@ -4,12 +4,12 @@
 // ALIVE from the Link's GatewayAlive condition, and no latency.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { UsageError } from '../cli/usage-error.ts';
-import { Labels } from '../names/linkerd.ts';
+import { Labels } from '../model/linkerd-names.ts';
 import { fetchMetrics, gatewayMetricsFor, MetricsFetchError, type LatencyQuantiles } from './gateways-metrics.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, requestOptions } from './kube-access.ts';
-import { InvalidLinkError, linkGatewayAddresses, parseLink } from './link-parse.ts';
-import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link } from './link-types.ts';
+import { InvalidLinkError, linkGatewayAddresses, parseLink } from '../model/link-parse.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link } from '../model/link-types.ts';
 
 export interface GatewayRow {
   cluster: string;

@@ -9,7 +9,7 @@ import { renderLinkManifests } from './link-render.ts';
 import type { Manifest } from './manifest.ts';
 import { renderManifests } from './manifest.ts';
 import { renderAllow } from './remote-access.ts';
-import { gatewayLinkInput } from './test-fixtures.ts';
+import { gatewayLinkInput } from '../model/link-fixtures.ts';
 import { renderUnlink } from './unlink.ts';
 
 function golden(name: string, actual: string): void {

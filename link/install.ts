@@ -1,6 +1,6 @@
 // `multicluster install`: typed values (the subset of upstream's Helm values that matter
 // here), `--set key=value` overrides parsed once into them, and the pure renderer.
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from '../model/linkerd-names.ts';
 import { renderController } from './controller.ts';
 import type { GatewayServiceType } from './gateway.ts';
 import { GATEWAY_SERVICE_TYPES, renderGateway } from './gateway.ts';

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JsonSchema } from './link-crd.ts';
 import { linkCrd, linkSchema } from './link-crd.ts';
-import { parseLink } from './link-parse.ts';
-import { LINK_VERSIONS } from './link-types.ts';
-import { fullLink } from './test-fixtures.ts';
+import { parseLink } from '../model/link-parse.ts';
+import { LINK_VERSIONS } from '../model/link-types.ts';
+import { fullLink } from '../model/link-fixtures.ts';
 
 /**
  * The part of the apiserver's structural-schema handling that matters here: type and

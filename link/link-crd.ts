@@ -1,9 +1,9 @@
 // The Link CustomResourceDefinition. All three upstream versions are served with
 // conversion strategy None, so the apiserver only rewrites apiVersion between them: each
 // newer schema is a superset of the older one with identical types and defaults.
-import { Defaults } from '../names/linkerd.ts';
-import type { LinkVersion } from './link-types.ts';
-import { LINK_CRD_NAME, LINK_GROUP, LINK_KIND, LINK_PLURAL, LINK_SINGULAR, LINK_STORAGE_VERSION, LINK_VERSIONS } from './link-types.ts';
+import { Defaults } from '../model/linkerd-names.ts';
+import type { LinkVersion } from '../model/link-types.ts';
+import { LINK_CRD_NAME, LINK_GROUP, LINK_KIND, LINK_PLURAL, LINK_SINGULAR, LINK_STORAGE_VERSION, LINK_VERSIONS } from '../model/link-types.ts';
 
 /** OpenAPI v3 schema with the apiserver's wire keys (client-node's V1JSONSchemaProps renames them). */
 export interface JsonSchema {

@@ -1,10 +1,10 @@
 // Pure rendering of `multicluster link` output from facts already read from the target
 // cluster. Everything here is deterministic: the same input gives byte-identical output.
 import { stringify } from 'yaml';
-import { Annotations, Defaults, Labels, ObjectNames, SecretTypes } from '../names/linkerd.ts';
+import { Annotations, Defaults, Labels, ObjectNames, SecretTypes } from '../model/linkerd-names.ts';
 import { renderController } from './controller.ts';
-import type { LabelSelector, Link } from './link-types.ts';
-import { LINK_API_VERSION, LINK_KIND } from './link-types.ts';
+import type { LabelSelector, Link } from '../model/link-types.ts';
+import { LINK_API_VERSION, LINK_KIND } from '../model/link-types.ts';
 import type { Manifest } from './manifest.ts';
 import { base64 } from './manifest.ts';
 import type { PullPolicy } from './version.ts';

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
-import { waitFor } from '../e2e/harness/managed-process.ts';
+import { ClusterPair } from '../dev/cluster-pair.ts';
+import { waitFor } from '../dev/managed-process.ts';
 import { workloadCommand } from '../e2e/workloads/launch.ts';
-import { parseLink } from './link-parse.ts';
+import { parseLink } from '../model/link-parse.ts';
 
 const BIN = fileURLToPath(new URL('../bin/multicluster.js', import.meta.url));
 

@@ -15,7 +15,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { CustomResourceDefinition } from './link-crd.ts';
-import type { Link } from './link-types.ts';
+import type { Link } from '../model/link-types.ts';
 
 /** Only what `kubectl delete -f` needs to find an object. */
 export interface ObjectStub {

@@ -11,8 +11,8 @@ import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/clien
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { BIN, cli } from '../e2e/fixtures/cli.ts';
 import { apply } from '../e2e/fixtures/kubectl.ts';
-import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
-import { waitFor } from '../e2e/harness/managed-process.ts';
+import { ClusterPair } from '../dev/cluster-pair.ts';
+import { waitFor } from '../dev/managed-process.ts';
 import { createLogger } from '../log/logger.ts';
 import { loadKubeAccess, type KubeAccess } from './kube-access.ts';
 import { MissingCredentialsError, MissingServiceAccountError, readTargetCluster, type TargetReadOptions } from './target-cluster.ts';

@@ -6,7 +6,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../cli/usage-error.ts';
 import type { Logger } from '../log/logger.ts';
-import { Annotations, Defaults } from '../names/linkerd.ts';
+import { Annotations, Defaults } from '../model/linkerd-names.ts';
 import { formatGoDuration, tryParseGoDuration } from '../duration/go-duration.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, isConflict, isForbidden, isNotFound, requestOptions } from './kube-access.ts';

@@ -5,9 +5,9 @@
 // only then waits, so the controller Deployment comes right after, then everything else.
 // The probe Endpoints are the controller's, not link's, but are listed after the probe
 // Service so they go too when there is no probe Service (e.g. `link --controller=false`).
-import { ObjectNames } from '../names/linkerd.ts';
+import { ObjectNames } from '../model/linkerd-names.ts';
 import { controllerObjectNames } from './controller.ts';
-import { LINK_API_VERSION, LINK_KIND } from './link-types.ts';
+import { LINK_API_VERSION, LINK_KIND } from '../model/link-types.ts';
 import type { ObjectStub } from './manifest.ts';
 import { stub } from './manifest.ts';
 

@@ -4,25 +4,26 @@
 // mirror-objects (desired state) → local-writer (ownership-checked write).
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Endpoints, type V1Namespace, type V1Service } from '@kubernetes/client-node';
 import { apiErrorMessage, isConflict, isNotFound } from '../kube/client.ts';
-import { selectorToQuery } from '../link/label-selector.ts';
+import { selectorToQuery } from '../model/label-selector.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import { Reflector, type ReflectorEvent } from '../kube/reflector.ts';
-import type { Link } from '../link/link-types.ts';
+import type { Link } from '../model/link-types.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
-import { Labels } from '../names/linkerd.ts';
+import { Labels } from '../model/linkerd-names.ts';
 import { InvalidServiceError, MissingNamespaceError, NameCollisionError, PermanentError, RetryableError } from './errors.ts';
 import { assertNever, decodeKey, eventKey, type EventKey, type MirrorEvent } from './events.ts';
 import { resolveGateway } from './gateway-resolver.ts';
 import type { LinkStatusWriter } from './link-status.ts';
-import { federatedFrom, isFederatedService, memberEntry, membershipOf, withMembership } from './federated-mirror.ts';
+import { federatedFrom, withMembership } from './federated-mirror.ts';
+import { isFederatedService, memberEntry, membershipOf } from '../model/federated-membership.ts';
 import { classify, LocalWriter, type WriteResult } from './local-writer.ts';
 import { endpointsRecord, serviceMatches, serviceRecord, type LocalRecord } from './local-record.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, desiredProbeEndpoints, mirrorName, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
 import type { GatewayHealth } from './probe-worker.ts';
 import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoints, isHeadless, remoteHosts, type RemoteHost } from './headless-mirror.ts';
-import { endpointMirrorName, federatedServiceName } from './naming.ts';
-import { exportModeOf, serverSideSelector, type ExportSelectors } from './remote-selector.ts';
+import { endpointMirrorName, federatedServiceName } from '../model/mirror-naming.ts';
+import { exportModeOf, serverSideSelector, type ExportSelectors } from '../model/remote-selector.ts';
 import { WorkQueue, type Outcome, type Priority } from './work-queue.ts';
 import { federatedServiceShape, remoteServiceShape, remoteSliceShape } from './cache-shapes.ts';
 

@@ -3,31 +3,15 @@
 // the local member's name in local-discovery), which Linkerd's destination controller reads
 // to merge every member's endpoints. Metadata comes from the oldest member.
 import type { V1Service } from '@kubernetes/client-node';
-import { withoutExcluded } from '../link/exclusions.ts';
-import { Annotations, Labels } from '../names/linkerd.ts';
+import { withoutExcluded } from '../model/exclusions.ts';
+import { Annotations, Labels } from '../model/linkerd-names.ts';
+import { formatMembers, type Membership } from '../model/federated-membership.ts';
 import type { MirrorSettings } from './mirror-objects.ts';
 import { mirrorPorts } from './mirror-objects.ts';
-import { federatedServiceName } from './naming.ts';
-
-export const memberEntry = (name: string, cluster: string): string => `${name}@${cluster}`;
-
-export function parseMembers(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((m) => m.trim()).filter(Boolean);
-}
-
-export function formatMembers(members: readonly string[]): string {
-  return [...new Set(members)].sort().join(',');
-}
-
-/** A federated Service is ours to edit: mirror-labelled, no cluster-name label, membership annotations. */
-export function isFederatedService(svc: V1Service | undefined): boolean {
-  const l = svc?.metadata?.labels ?? {};
-  const a = svc?.metadata?.annotations ?? {};
-  return l[Labels.mirroredService] === 'true' && l[Labels.clusterName] === undefined && (Annotations.remoteDiscovery in a || Annotations.localDiscovery in a);
-}
+import { federatedServiceName } from '../model/mirror-naming.ts';
 
 /** Metadata and ports taken from `source` (the oldest member), membership annotations kept as given. */
-export function federatedFrom(source: V1Service, s: MirrorSettings, membership: { remote: readonly string[]; local?: string }): V1Service {
+export function federatedFrom(source: V1Service, s: MirrorSettings, membership: Membership): V1Service {
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(withoutExcluded(source.metadata?.labels, s.excludedLabels) ?? {})) {
     if (!k.startsWith('mirror.linkerd.io/') && !k.startsWith('multicluster.linkerd.io/')) labels[k] = v;
@@ -49,15 +33,8 @@ export function federatedFrom(source: V1Service, s: MirrorSettings, membership: 
   };
 }
 
-/** The current membership of an existing federated Service. */
-export function membershipOf(svc: V1Service): { remote: string[]; local?: string } {
-  const a = svc.metadata?.annotations ?? {};
-  const local = a[Annotations.localDiscovery];
-  return { remote: parseMembers(a[Annotations.remoteDiscovery]), ...(local ? { local } : {}) };
-}
-
 /** `existing` with only its membership annotations changed. */
-export function withMembership(existing: V1Service, membership: { remote: readonly string[]; local?: string }): V1Service {
+export function withMembership(existing: V1Service, membership: Membership): V1Service {
   const annotations = { ...(existing.metadata?.annotations ?? {}) };
   if (membership.remote.length) annotations[Annotations.remoteDiscovery] = formatMembers(membership.remote);
   else delete annotations[Annotations.remoteDiscovery];

@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { CoreV1Api, V1Service } from '@kubernetes/client-node';
 import { apiErrorMessage, apiStatus, isNotFound } from '../kube/client.ts';
-import { Annotations } from '../names/linkerd.ts';
+import { Annotations } from '../model/linkerd-names.ts';
 
 const REMOTE_READ_TIMEOUT_MS = 10_000;
 

@@ -3,9 +3,9 @@
 // Endpoints, and the root mirror is headless, listing hostname → endpoint-mirror IP, so a
 // client can address `<pod>.<svc>-<cluster>` as in the remote cluster.
 import type { V1EndpointAddress, V1EndpointSlice, V1Endpoints, V1Service } from '@kubernetes/client-node';
-import { Annotations, Labels } from '../names/linkerd.ts';
+import { Annotations, Labels } from '../model/linkerd-names.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, mirrorName, remoteRefOf, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
-import { endpointMirrorName } from './naming.ts';
+import { endpointMirrorName } from '../model/mirror-naming.ts';
 
 export interface RemoteHost {
   hostname: string;

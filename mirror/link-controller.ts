@@ -7,13 +7,14 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, ty
 import { apiErrorMessage, isNotFound, loadKubeConfig, mergePatch } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
 import { customObjectPage, Reflector } from '../kube/reflector.ts';
-import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../link/link-parse.ts';
-import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link, type LinkProbe } from '../link/link-types.ts';
+import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../model/link-parse.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link, type LinkProbe } from '../model/link-types.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
-import { Defaults, Labels } from '../names/linkerd.ts';
+import { Defaults, Labels } from '../model/linkerd-names.ts';
 import { ClusterWatcher } from './cluster-watcher.ts';
 import { LinkStatusWriter } from './link-status.ts';
-import { isFederatedService, membershipOf, withMembership } from './federated-mirror.ts';
+import { withMembership } from './federated-mirror.ts';
+import { isFederatedService, membershipOf } from '../model/federated-membership.ts';
 import { LocalWriter } from './local-writer.ts';
 import { endpointsRecord, serviceRecord } from './local-record.ts';
 import type { MirrorMetrics } from './metrics.ts';

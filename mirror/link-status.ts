@@ -3,9 +3,9 @@
 // condition's lastTransitionTime moves only when its status or reason actually changes.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { apiErrorMessage, isNotFound, mergePatch } from '../kube/client.ts';
-import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type ConditionStatus, type LinkCondition, type ServiceStatus } from '../link/link-types.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type ConditionStatus, type LinkCondition, type ServiceStatus } from '../model/link-types.ts';
 import type { Logger } from '../log/logger.ts';
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from '../model/linkerd-names.ts';
 
 const WRITE_TIMEOUT_MS = 10_000;
 

@@ -5,7 +5,7 @@
 // At 10,000 mirrors this keeps ~0.3 KB per object where a trimmed object cost ~0.9 KB.
 import { createHash } from 'node:crypto';
 import type { V1Endpoints, V1Service } from '@kubernetes/client-node';
-import { Annotations, Labels } from '../names/linkerd.ts';
+import { Annotations, Labels } from '../model/linkerd-names.ts';
 
 /** Relative to one Link's cluster: its mirrors, its gateway probe Endpoints, or anything else. */
 export type Owner = 'mirror' | 'probe' | 'foreign';

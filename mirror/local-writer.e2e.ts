@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import { ClusterPair } from '../e2e/harness/cluster-pair.ts';
+import { ClusterPair } from '../dev/cluster-pair.ts';
 import { mergePatch, readIfExists } from '../kube/client.ts';
 import { NameCollisionError, RetryableError } from './errors.ts';
 import { endpointsRecord, serviceRecord } from './local-record.ts';

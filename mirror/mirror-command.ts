@@ -8,11 +8,11 @@ import { parseListenAddr, startAdminServer } from '../admin/admin-server.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { createLogger, parseLogLevel } from '../log/logger.ts';
-import { Defaults, ObjectNames } from '../names/linkerd.ts';
+import { Defaults, ObjectNames } from '../model/linkerd-names.ts';
 import type { MirrorConfig } from './config.ts';
 import { LinkController } from './link-controller.ts';
 import { MirrorMetrics } from './metrics.ts';
-import { isDns1123Label } from './naming.ts';
+import { isDns1123Label } from '../model/mirror-naming.ts';
 
 interface MirrorFlags {
   link?: string;

@@ -3,11 +3,12 @@
 // are upstream's (linkerd-multicluster.md §3), so Linkerd's destination controller, Viz
 // and `linkerd multicluster check` read them unchanged.
 import type { CoreV1EndpointPort, V1Endpoints, V1EndpointSubset, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { withoutExcluded } from '../link/exclusions.ts';
-import { Annotations, Labels, ObjectNames } from '../names/linkerd.ts';
-import { isShortened, mirrorServiceName } from './naming.ts';
+import { withoutExcluded } from '../model/exclusions.ts';
+import { Annotations, Labels, ObjectNames } from '../model/linkerd-names.ts';
+import { isShortened } from '../model/mirror-naming.ts';
+import { fqName, mirrorName, remoteRefOf, type MirrorMode } from '../model/remote-service.ts';
 
-export type MirrorMode = 'gateway' | 'remote-discovery';
+export { fqName, mirrorName, remoteRefOf, type MirrorMode, type RemoteRef } from '../model/remote-service.ts';
 
 export interface MirrorSettings {
   clusterName: string;
@@ -24,23 +25,6 @@ const NEVER_COPIED_ANNOTATIONS = new Set([
   'service.kubernetes.io/topology-mode',
   'kubectl.kubernetes.io/last-applied-configuration',
 ]);
-
-export interface RemoteRef {
-  namespace: string;
-  name: string;
-}
-
-export function remoteRefOf(svc: V1Service): RemoteRef {
-  return { namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' };
-}
-
-export function mirrorName(remote: RemoteRef, s: Pick<MirrorSettings, 'clusterName'>): string {
-  return mirrorServiceName(remote.name, s.clusterName);
-}
-
-export function fqName(remote: RemoteRef, s: Pick<MirrorSettings, 'clusterDomain'>): string {
-  return ObjectNames.remoteSvcFqName(remote.name, remote.namespace, s.clusterDomain);
-}
 
 export function mirrorLabels(remote: V1Service, mode: MirrorMode, s: MirrorSettings): Record<string, string> {
   const labels: Record<string, string> = {};

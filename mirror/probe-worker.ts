@@ -2,7 +2,7 @@
 // probe, and dead only after failureThreshold consecutive failures: never assumed alive at
 // start (upstream #8590 shows the cost of that), never flapping on one lost probe.
 import { request } from 'node:http';
-import type { LinkProbe } from '../link/link-types.ts';
+import type { LinkProbe } from '../model/link-types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MirrorMetrics } from './metrics.ts';
 

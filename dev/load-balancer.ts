@@ -2,8 +2,8 @@
 // the address of one of its ready endpoints that the other cluster can reach (a pod in the
 // gateway range when there is one). That is how the gateway gets its external address.
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
-import { mergePatch } from '../../kube/client.ts';
-import { errorMessage, type Logger } from '../../log/logger.ts';
+import { mergePatch } from '../kube/client.ts';
+import { errorMessage, type Logger } from '../log/logger.ts';
 import type { ClusterAddressing } from './topology.ts';
 
 const POLL_MS = 300;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_NAME, isDns1123Label, mirrorServiceName, suffixedName } from './naming.ts';
+import { MAX_NAME, isDns1123Label, mirrorServiceName, suffixedName } from './mirror-naming.ts';
 
 test('short names are upstream-compatible `<svc>-<cluster>`', () => {
   assert.equal(mirrorServiceName('web-svc', 'cluster2'), 'web-svc-cluster2');

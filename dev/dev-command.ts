@@ -2,12 +2,12 @@
 // demo and for users trying the extension without Docker.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliEntrypoint } from '../../project/paths.ts';
+import { cliEntrypoint } from '../project/paths.ts';
 import { Command, Option } from 'commander';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { UsageError } from '../../cli/usage-error.ts';
-import { loadKubeConfig } from '../../kube/client.ts';
-import { createLogger } from '../../log/logger.ts';
+import { UsageError } from '../cli/usage-error.ts';
+import { loadKubeConfig } from '../kube/client.ts';
+import { createLogger } from '../log/logger.ts';
 import { ClusterPair, cleanStalePairs, destroySlot, setSlotOwner, slotDir } from './cluster-pair.ts';
 import { ETCD_VERSION, KUBE_VERSION, ensureKubeBinaries } from './kube-binaries.ts';
 import { run } from './exec.ts';

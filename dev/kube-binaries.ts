@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../project/paths.ts';
+import { projectRoot } from '../project/paths.ts';
 
 export const KUBE_VERSION = 'v1.36.3';
 /** The etcd release Kubernetes pins in build/dependencies.yaml for KUBE_VERSION. */
@@ -26,7 +26,7 @@ export function cacheRoot(): string {
 }
 
 export async function ensureKubeBinaries(progress: (line: string) => void): Promise<KubeBinaries> {
-  const script = join(projectRoot(), 'e2e', 'harness', 'build-kube.sh');
+  const script = join(projectRoot(), 'dev', 'build-kube.sh');
   const dir = await new Promise<string>((resolve, reject) => {
     const child = spawn('bash', [script, KUBE_VERSION, ETCD_VERSION, cacheRoot()], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -4,8 +4,8 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../kube/client.ts';
-import { createLogger, type Logger } from '../../log/logger.ts';
+import { loadKubeConfig } from '../kube/client.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
 import { ControlPlane, renderKubeconfig } from './control-plane.ts';
 import { ensureKubeBinaries, type KubeBinaries } from './kube-binaries.ts';
 import { LoadBalancerController } from './load-balancer.ts';

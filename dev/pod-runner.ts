@@ -3,7 +3,7 @@
 // and Ready, after which the real endpoints controllers publish it.
 import { connect } from 'node:net';
 import { CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
-import { isNotFound, mergePatch } from '../../kube/client.ts';
+import { isNotFound, mergePatch } from '../kube/client.ts';
 import { run } from './exec.ts';
 import { ManagedProcess, waitFor } from './managed-process.ts';
 import { createPodNetns, deletePodNetns, type PodInterface } from './pod-network.ts';

@@ -1,7 +1,7 @@
 // parseLink turns an untyped object from the API (or a file) into a checked Link, reporting
 // every invalid field at once with its path, so a bad Link is one clear message, not a crash
 // deep in the mirror controller.
-import { Defaults } from '../names/linkerd.ts';
+import { Defaults } from './linkerd-names.ts';
 import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { selectorProblems } from './label-selector.ts';
 import type { LabelSelector, Link, LinkProbe, LinkSpec, LinkStatus, ProbeSpec } from './link-types.ts';

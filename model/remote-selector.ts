@@ -1,9 +1,9 @@
 // Which remote Services a Link exports, and the server-side label selector that fetches
 // only those (upstream watches every Service in the remote cluster and filters locally).
 import type { V1Service } from '@kubernetes/client-node';
-import { isEmptySelector, selectorMatches, selectorToQuery } from '../link/label-selector.ts';
-import type { LabelSelector } from '../link/link-types.ts';
-import type { MirrorMode } from './mirror-objects.ts';
+import { isEmptySelector, selectorMatches, selectorToQuery } from './label-selector.ts';
+import type { LabelSelector } from './link-types.ts';
+import type { MirrorMode } from './remote-service.ts';
 
 export interface ExportSelectors {
   gateway?: LabelSelector;

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { request } from 'node:https';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSelfSignedCa, exportPublicKeyPem, issueCertificate } from '../../identity/x509.ts';
+import { createSelfSignedCa, exportPublicKeyPem, issueCertificate } from '../identity/x509.ts';
 import type { KubeBinaries } from './kube-binaries.ts';
 import { ManagedProcess, waitFor } from './managed-process.ts';
 import type { ClusterAddressing } from './topology.ts';
