@@ -80,16 +80,30 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
     const lb = new LoadBalancerController(pair.cluster2.addressing, pair.cluster2.kubeConfig, createLogger({ level: 'warn' }));
     lb.start();
     try {
-      await waitFor('gateway LoadBalancer address', async () => {
-        const svc = await core2.readNamespacedService({ name: 'linkerd-gateway', namespace: MC_NS });
-        return svc.status?.loadBalancer?.ingress?.[0]?.ip;
-      }, { timeoutMs: 30_000 });
+      await waitFor(
+        'gateway LoadBalancer address',
+        async () => {
+          const svc = await core2.readNamespacedService({ name: 'linkerd-gateway', namespace: MC_NS });
+          return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+        },
+        { timeoutMs: 30_000 },
+      );
     } finally {
       await lb.stop();
     }
     const linkYaml = await cli([
-      'link', '--kubeconfig', pair.kubeconfigPath, '--context', pair.cluster2.context, '--cluster-name', 'cluster2',
-      '--trust-domain', 'cluster.local', '--cluster-domain', 'cluster.local', '--controller=false',
+      'link',
+      '--kubeconfig',
+      pair.kubeconfigPath,
+      '--context',
+      pair.cluster2.context,
+      '--cluster-name',
+      'cluster2',
+      '--trust-domain',
+      'cluster.local',
+      '--cluster-domain',
+      'cluster.local',
+      '--controller=false',
     ]);
     await apply(pair, pair.cluster1, linkYaml);
     const startMirror = async (identity: string, extraArgs: readonly string[], heapSnapshotDir?: string): Promise<BenchMirror> => {
@@ -101,16 +115,37 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
         args: [
           // e.g. `--cpu-prof --cpu-prof-dir=DIR` (not allowed in NODE_OPTIONS) to profile the controller.
           ...(process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
-          controllerScript, 'mirror', '--link', 'cluster2', '--namespace', MC_NS, '--kubeconfig', pair.kubeconfigPath, '--context', pair.cluster1.context,
-          '--metrics-addr', `127.0.0.1:${metricsPort}`, '--identity', identity, ...extraArgs,
+          controllerScript,
+          'mirror',
+          '--link',
+          'cluster2',
+          '--namespace',
+          MC_NS,
+          '--kubeconfig',
+          pair.kubeconfigPath,
+          '--context',
+          pair.cluster1.context,
+          '--metrics-addr',
+          `127.0.0.1:${metricsPort}`,
+          '--identity',
+          identity,
+          ...extraArgs,
         ],
         stateDir: pair.stateDir,
         // As its Deployment runs it.
-        env: { ...process.env, NODE_OPTIONS: heapSnapshotDir ? `${CONTROLLER_NODE_OPTIONS} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapSnapshotDir}` : CONTROLLER_NODE_OPTIONS },
+        env: {
+          ...process.env,
+          NODE_OPTIONS: heapSnapshotDir
+            ? `${CONTROLLER_NODE_OPTIONS} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapSnapshotDir}`
+            : CONTROLLER_NODE_OPTIONS,
+        },
       });
       mirrors.push(proc);
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      await waitFor('mirror admin server', async () => ((await fetch(`http://127.0.0.1:${metricsPort}/live`)).ok ? true : undefined), { timeoutMs: 20_000, onTimeout: () => proc.lastLog() });
+      await waitFor('mirror admin server', async () => ((await fetch(`http://127.0.0.1:${metricsPort}/live`)).ok ? true : undefined), {
+        timeoutMs: 20_000,
+        onTimeout: () => proc.lastLog(),
+      });
       const samples = async () => {
         try {
           return parsePromText(await metrics());

@@ -35,7 +35,10 @@ export async function measureStatusWriteCost(
 ): Promise<StatusWriteCost> {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const ref = { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace, plural: LINK_PLURAL };
-  await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: link.apiVersion, kind: link.kind, metadata: { name: PROBE_NAME, namespace }, spec: link.spec } });
+  await custom.createNamespacedCustomObject({
+    ...ref,
+    body: { apiVersion: link.apiVersion, kind: link.kind, metadata: { name: PROBE_NAME, namespace }, spec: link.spec },
+  });
   const warnings: string[] = [];
   const log = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
   const writer = new LinkStatusWriter(kubeConfig, namespace, PROBE_NAME, log, 3_600_000);
@@ -52,7 +55,12 @@ export async function measureStatusWriteCost(
     const t0 = performance.now();
     for (let k = 0; k < writes; k++) {
       // One mirror changes, as when one Service is unexported; the whole list is sent.
-      writer.setMirror({ namespace: 'bench', name: 'svc-00000' }, { namespace: 'bench', name: 'svc-00000-cluster2' }, k % 2 ? 'Mirrored' : 'Error', `probe ${k}`);
+      writer.setMirror(
+        { namespace: 'bench', name: 'svc-00000' },
+        { namespace: 'bench', name: 'svc-00000-cluster2' },
+        k % 2 ? 'Mirrored' : 'Error',
+        `probe ${k}`,
+      );
       await writer.flush();
     }
     const wall = performance.now() - t0;

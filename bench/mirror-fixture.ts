@@ -65,12 +65,18 @@ export class RemoteServices {
   }
 
   setExported(i: number, exported: boolean): Promise<unknown> {
-    return this.#core.patchNamespacedService({ name: serviceName(i), namespace: this.namespace, body: { metadata: { labels: { [Labels.exported]: exported ? 'true' : null } } } }, mergePatch);
+    return this.#core.patchNamespacedService(
+      { name: serviceName(i), namespace: this.namespace, body: { metadata: { labels: { [Labels.exported]: exported ? 'true' : null } } } },
+      mergePatch,
+    );
   }
 
   setReady(i: number, ready: boolean): Promise<unknown> {
     const slice = remoteSlice(this.namespace, i, this.podIp, ready);
-    return this.#discovery.patchNamespacedEndpointSlice({ name: slice.metadata?.name ?? '', namespace: this.namespace, body: { endpoints: slice.endpoints } }, mergePatch);
+    return this.#discovery.patchNamespacedEndpointSlice(
+      { name: slice.metadata?.name ?? '', namespace: this.namespace, body: { endpoints: slice.endpoints } },
+      mergePatch,
+    );
   }
 }
 
@@ -120,10 +126,14 @@ export class ReferenceWrites {
    */
   async delete(remotes: readonly V1Service[], concurrency: number, timeoutMs: number): Promise<number> {
     const ns = this.namespace;
-    await runPool(remotes.map((r) => this.objects(r).svc.metadata?.name ?? ''), concurrency, async (name) => {
-      await ignoreNotFound(this.#core.deleteNamespacedEndpoints({ name, namespace: ns }));
-      await ignoreNotFound(this.#core.deleteNamespacedService({ name, namespace: ns }));
-    });
+    await runPool(
+      remotes.map((r) => this.objects(r).svc.metadata?.name ?? ''),
+      concurrency,
+      async (name) => {
+        await ignoreNotFound(this.#core.deleteNamespacedEndpoints({ name, namespace: ns }));
+        await ignoreNotFound(this.#core.deleteNamespacedService({ name, namespace: ns }));
+      },
+    );
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const left = await this.#discovery.listNamespacedEndpointSlice({ namespace: ns, limit: 1 });

@@ -29,20 +29,50 @@ export function emptyFlipLatencies(): FlipLatencies {
 export type FlipLatencies = { unexport: Latencies; reexport: Latencies; endpointUnready: Latencies; endpointReady: Latencies };
 
 /** Unexport + re-export each picked Service, then unready + ready its endpoint; `pause` runs before every write. */
-export async function runFlips(remote: RemoteServices, watch: MirrorWatch, picks: readonly number[], into: FlipLatencies, pause: () => Promise<void>): Promise<void> {
+export async function runFlips(
+  remote: RemoteServices,
+  watch: MirrorWatch,
+  picks: readonly number[],
+  into: FlipLatencies,
+  pause: () => Promise<void>,
+): Promise<void> {
   for (const i of picks) {
     const m = `${serviceName(i)}-${CLUSTER}`;
     await pause();
-    await step(into.unexport, watch, `${m} deleted`, () => remote.setExported(i, false), () => !watch.services.has(m) && !watch.readyEndpoints.has(m));
+    await step(
+      into.unexport,
+      watch,
+      `${m} deleted`,
+      () => remote.setExported(i, false),
+      () => !watch.services.has(m) && !watch.readyEndpoints.has(m),
+    );
     await pause();
-    await step(into.reexport, watch, `${m} mirrored again`, () => remote.setExported(i, true), () => watch.services.has(m) && watch.readyEndpoints.has(m));
+    await step(
+      into.reexport,
+      watch,
+      `${m} mirrored again`,
+      () => remote.setExported(i, true),
+      () => watch.services.has(m) && watch.readyEndpoints.has(m),
+    );
   }
   for (const i of picks) {
     const m = `${serviceName(i)}-${CLUSTER}`;
     await pause();
-    await step(into.endpointUnready, watch, `${m} Endpoints without addresses`, () => remote.setReady(i, false), () => !watch.readyEndpoints.has(m));
+    await step(
+      into.endpointUnready,
+      watch,
+      `${m} Endpoints without addresses`,
+      () => remote.setReady(i, false),
+      () => !watch.readyEndpoints.has(m),
+    );
     await pause();
-    await step(into.endpointReady, watch, `${m} Endpoints ready again`, () => remote.setReady(i, true), () => watch.readyEndpoints.has(m));
+    await step(
+      into.endpointReady,
+      watch,
+      `${m} Endpoints ready again`,
+      () => remote.setReady(i, true),
+      () => watch.readyEndpoints.has(m),
+    );
   }
 }
 
@@ -82,4 +112,3 @@ export async function settle(mirror: BenchMirror, busyPids: readonly number[]): 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-

@@ -104,7 +104,12 @@ const CLUSTER = 'cluster2';
 const IDENTITY = 'bench';
 const BURST_FLIPS = 20;
 
-type LinkObject = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: unknown };
+type LinkObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: unknown;
+};
 
 export async function runMirrorBench(cfg: MirrorRunConfig): Promise<MirrorRunFigures> {
   cfg.progress(`n=${cfg.n}: starting a linked cluster pair`);
@@ -122,19 +127,33 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const kc1 = env.pair.cluster1.kubeConfig;
   const clients1 = { core: env.core1, discovery: kc1.makeApiClient(DiscoveryV1Api) };
   const clients2 = { core: env.core2, discovery: env.pair.cluster2.kubeConfig.makeApiClient(DiscoveryV1Api) };
-  for (const [core, ns] of [[env.core1, NS], [env.core2, NS], [env.core1, WARM_NS], [env.core1, REF_NS]] as const) await ensureNamespace(core, ns);
+  for (const [core, ns] of [
+    [env.core1, NS],
+    [env.core2, NS],
+    [env.core1, WARM_NS],
+    [env.core1, REF_NS],
+  ] as const)
+    await ensureNamespace(core, ns);
   const backend = await env.pair.cluster2.pods.start({
-    namespace: NS, name: 'backend-0', labels: { app: 'bench-backend' },
-    command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: CLUSTER },
-    ports: [{ name: 'http', containerPort: 8080 }], readinessPort: 8080,
+    namespace: NS,
+    name: 'backend-0',
+    labels: { app: 'bench-backend' },
+    command: workloadCommand('http-server.ts'),
+    env: { PORT: '8080', CLUSTER: CLUSTER },
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessPort: 8080,
   });
 
   // The Link is taken away now and created again as the start of the measured path.
   const link = await takeLink(env.custom1);
   const parsed = parseLink(link);
   const settings: MirrorSettings = {
-    clusterName: CLUSTER, clusterDomain: Defaults.clusterDomain, gatewayIdentity: parsed.spec.gatewayIdentity ?? '',
-    gatewayPort: linkGatewayPort(parsed) ?? Defaults.gatewayPort, excludedLabels: [], excludedAnnotations: [],
+    clusterName: CLUSTER,
+    clusterDomain: Defaults.clusterDomain,
+    gatewayIdentity: parsed.spec.gatewayIdentity ?? '',
+    gatewayPort: linkGatewayPort(parsed) ?? Defaults.gatewayPort,
+    excludedLabels: [],
+    excludedAnnotations: [],
   };
 
   progress(`n=${n}: creating ${n} remote Services + EndpointSlices in cluster2 (${cfg.concurrency} in flight)`);
@@ -175,7 +194,12 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   const referenceLeftoverSlices = Math.max(...leftovers);
   if (referenceLeftoverSlices > 0) progress(`n=${n}: ${referenceLeftoverSlices} reference EndpointSlices still being deleted; measuring anyway`);
   const after = process.memoryUsage();
-  const benchClientMemory = { rssBeforeMb: mb(before.rss), rssAfterMb: mb(after.rss), heapBeforeMb: mb(before.heapUsed), heapAfterMb: mb(after.heapUsed) };
+  const benchClientMemory = {
+    rssBeforeMb: mb(before.rss),
+    rssAfterMb: mb(after.rss),
+    heapBeforeMb: mb(before.heapUsed),
+    heapAfterMb: mb(after.heapUsed),
+  };
 
   const watch = new MirrorWatch(kc1, NS, CLUSTER, env.gateway.ip);
   const linkWatch = new LinkWatch(kc1, MC_NS, CLUSTER);
@@ -196,11 +220,22 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     linkWatch.reset();
     const requestsBeforeLink = await apiserverRequests(env.pair, env.pair.cluster1);
     const t0 = performance.now();
-    await env.custom1.createNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, body: link });
+    await env.custom1.createNamespacedCustomObject({
+      group: LINK_GROUP,
+      version: LINK_STORAGE_VERSION,
+      namespace: MC_NS,
+      plural: LINK_PLURAL,
+      body: link,
+    });
     const ticker = setInterval(() => void tick(mirror, watch, n, t0, progress), 5000);
     let convergeMs: number | undefined;
     try {
-      convergeMs = (await watch.until(`${n} mirrors with ready Endpoints`, () => watch.services.size >= n && watch.readyEndpoints.size >= n, cfg.convergeTimeoutMs)) - t0;
+      convergeMs =
+        (await watch.until(
+          `${n} mirrors with ready Endpoints`,
+          () => watch.services.size >= n && watch.readyEndpoints.size >= n,
+          cfg.convergeTimeoutMs,
+        )) - t0;
     } catch (err) {
       if (!(err instanceof WaitTimeoutError)) throw err;
       progress(`n=${n}: ${err.message}`);
@@ -213,7 +248,9 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     const linkWritesAtConvergence = linkWatch.read();
     const reached = { services: watch.services.size, readyEndpoints: watch.readyEndpoints.size };
     const firstMirrorMs = watch.firstServiceAt === undefined ? undefined : watch.firstServiceAt - t0;
-    progress(`n=${n}: ${convergeMs === undefined ? 'did not converge' : `converged in ${Math.round(convergeMs)} ms`} (${reached.services} Services, ${reached.readyEndpoints} ready Endpoints)`);
+    progress(
+      `n=${n}: ${convergeMs === undefined ? 'did not converge' : `converged in ${Math.round(convergeMs)} ms`} (${reached.services} Services, ${reached.readyEndpoints} ready Endpoints)`,
+    );
 
     const lat = emptyFlipLatencies();
     const burst = emptyFlipLatencies();
@@ -241,8 +278,25 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     const heap = heapOf(samples);
     return {
       launcher: mirror.launcher,
-      setupMs, rawCreateMs, coldCreateMs, rawCreateAtWorkersMs, referenceLeftoverSlices, converged: convergeMs !== undefined, convergeMs, firstMirrorMs, reached, ...lat, burst,
-      memory, idleRssMb, idleHeap, heap, cpu: { rawCreate: rawCpu, converge: convergeCpu }, apiserverRequests: { rawCreate: referenceRequests, converge: convergeRequests }, controller, controllerAtConvergence,
+      setupMs,
+      rawCreateMs,
+      coldCreateMs,
+      rawCreateAtWorkersMs,
+      referenceLeftoverSlices,
+      converged: convergeMs !== undefined,
+      convergeMs,
+      firstMirrorMs,
+      reached,
+      ...lat,
+      burst,
+      memory,
+      idleRssMb,
+      idleHeap,
+      heap,
+      cpu: { rawCreate: rawCpu, converge: convergeCpu },
+      apiserverRequests: { rawCreate: referenceRequests, converge: convergeRequests },
+      controller,
+      controllerAtConvergence,
       linkWrites: { atConvergence: linkWritesAtConvergence, atEnd: linkWatch.read() },
       statusWrite,
       benchClientMemory,
@@ -288,25 +342,33 @@ async function takeLink(custom: CustomObjectsApi): Promise<LinkObject> {
   const ref = { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: MC_NS, plural: LINK_PLURAL, name: CLUSTER };
   const raw = (await custom.getNamespacedCustomObject(ref)) as LinkObject;
   await custom.deleteNamespacedCustomObject(ref);
-  await waitFor('the Link to be deleted', async () => {
-    try {
-      await custom.getNamespacedCustomObject(ref);
-      return undefined;
-    } catch (err) {
-      if (isNotFound(err)) return true;
-      throw err;
-    }
-  }, { timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor(
+    'the Link to be deleted',
+    async () => {
+      try {
+        await custom.getNamespacedCustomObject(ref);
+        return undefined;
+      } catch (err) {
+        if (isNotFound(err)) return true;
+        throw err;
+      }
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
   const { name, namespace, labels, annotations } = raw.metadata;
   return { apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace, labels, annotations }, spec: raw.spec };
 }
 
 async function waitForLease(env: BenchPair): Promise<void> {
   const coordination = env.pair.cluster1.kubeConfig.makeApiClient(CoordinationV1Api);
-  await waitFor('the controller to hold the Lease', async () => {
-    const lease = await coordination.readNamespacedLease({ name: ObjectNames.lease(CLUSTER), namespace: MC_NS });
-    return lease.spec?.holderIdentity === IDENTITY ? true : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 100 });
+  await waitFor(
+    'the controller to hold the Lease',
+    async () => {
+      const lease = await coordination.readNamespacedLease({ name: ObjectNames.lease(CLUSTER), namespace: MC_NS });
+      return lease.spec?.holderIdentity === IDENTITY ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
 }
 
 /** Waits until the controller's queue has been empty for two scrapes a second apart. */

@@ -6,7 +6,15 @@ import { parseMirrorArgs } from './mirror.ts';
 import { spread } from './mirror-run.ts';
 
 test('defaults are the issue spec: N = 1,000 and 10,000 at the controller default of 16 workers', () => {
-  assert.deepEqual(parseMirrorArgs([]), { ns: [1000, 10000], workers: 16, concurrency: 32, flips: 50, timeoutS: undefined, workerReference: false, heapSnapshotDir: undefined });
+  assert.deepEqual(parseMirrorArgs([]), {
+    ns: [1000, 10000],
+    workers: 16,
+    concurrency: 32,
+    flips: 50,
+    timeoutS: undefined,
+    workerReference: false,
+    heapSnapshotDir: undefined,
+  });
 });
 
 test('--quick is a 200-Service smoke run; --n takes a list', () => {
@@ -18,7 +26,10 @@ test('--quick is a 200-Service smoke run; --n takes a list', () => {
 });
 
 test('bad flags are usage errors that name the flag', () => {
-  assert.throws(() => parseMirrorArgs(['--n', '1e3']), (e: unknown) => e instanceof BenchUsageError && /--n "1e3"/.test(e.message));
+  assert.throws(
+    () => parseMirrorArgs(['--n', '1e3']),
+    (e: unknown) => e instanceof BenchUsageError && /--n "1e3"/.test(e.message),
+  );
   assert.throws(() => parseMirrorArgs(['--workers', '0']), BenchUsageError);
   assert.throws(() => parseMirrorArgs(['--quick', '--n', '5']), BenchUsageError);
   assert.throws(() => parseMirrorArgs(['--bogus']), BenchUsageError);

@@ -95,7 +95,16 @@ export const mirrorBenchmark: Benchmark = {
     for (const n of cfg.ns) {
       const convergeTimeoutMs = (cfg.timeoutS ?? 120 + n * 0.06) * 1000;
       try {
-        const figures = await runMirrorBench({ n, workers: cfg.workers, concurrency: cfg.concurrency, flips: cfg.flips, convergeTimeoutMs, workerReference: cfg.workerReference, heapSnapshotDir: cfg.heapSnapshotDir, progress });
+        const figures = await runMirrorBench({
+          n,
+          workers: cfg.workers,
+          concurrency: cfg.concurrency,
+          flips: cfg.flips,
+          convergeTimeoutMs,
+          workerReference: cfg.workerReference,
+          heapSnapshotDir: cfg.heapSnapshotDir,
+          progress,
+        });
         const row = mirrorRow(n, cfg, figures);
         progress(`n=${n}: ${JSON.stringify(row)}`);
         results.push(row);
@@ -139,7 +148,8 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
     raw_create_cold_ms: ms(f.coldCreateMs),
     ratio_vs_cold: f.convergeMs === undefined ? null : round2(f.convergeMs / f.coldCreateMs),
     raw_create_at_workers_ms: ms(f.rawCreateAtWorkersMs),
-    ratio_vs_same_concurrency: f.convergeMs === undefined || f.rawCreateAtWorkersMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
+    ratio_vs_same_concurrency:
+      f.convergeMs === undefined || f.rawCreateAtWorkersMs === undefined ? null : round2(f.convergeMs / f.rawCreateAtWorkersMs),
     remote_setup_ms: ms(f.setupMs),
     reference_leftover_slices: f.referenceLeftoverSlices,
     rss_peak_mb: f.memory?.peakRssMb ?? null,
@@ -177,7 +187,10 @@ function brief(l: Latencies): Omit<Summary, 'mean'> | null {
 async function sourceState(): Promise<{ commit: string; uncommitted: string[] }> {
   const git = (args: string[]) => run('git', args, { allowFailure: true });
   const commit = (await git(['rev-parse', '--short', 'HEAD'])).trim();
-  const uncommitted = (await git(['status', '--porcelain', '--', 'mirror', 'kube', 'link', 'bin', 'cli'])).split('\n').filter(Boolean).map((l) => l.slice(3));
+  const uncommitted = (await git(['status', '--porcelain', '--', 'mirror', 'kube', 'link', 'bin', 'cli']))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
   return { commit, uncommitted };
 }
 

@@ -22,7 +22,5 @@ export function parsePromText(text: string): Sample[] {
 
 /** Sum of every sample named `name` whose labels include `where`. */
 export function sumOf(samples: readonly Sample[], name: string, where: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
-    .reduce((acc, s) => acc + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((acc, s) => acc + s.value, 0);
 }

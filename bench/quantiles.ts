@@ -26,7 +26,10 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
 }
 
 export function quantile(samples: readonly number[], q: number): number {
-  return quantileSorted([...samples].sort((a, b) => a - b), q);
+  return quantileSorted(
+    [...samples].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /** Summary of `samples`, or undefined when there are none (a phase that did not run). */

@@ -14,7 +14,8 @@ test('the CLI bundle holds no character beyond Latin-1', async () => {
   assert.ok(text.length > 100_000, 'the bundle includes the packages');
   const offenders: string[] = [];
   for (let i = 0; i < text.length && offenders.length < 5; i++) {
-    if (text.charCodeAt(i) > 0xff) offenders.push(`U+${text.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')} in …${text.slice(Math.max(0, i - 40), i + 10)}…`);
+    if (text.charCodeAt(i) > 0xff)
+      offenders.push(`U+${text.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')} in …${text.slice(Math.max(0, i - 40), i + 10)}…`);
   }
   assert.deepEqual(offenders, [], 'write such characters as \\u escapes in the source');
 });

@@ -77,14 +77,24 @@ export class ClusterPair {
       const kubeconfigPath = join(stateDir, 'kubeconfig');
       await writeFile(
         kubeconfigPath,
-        renderKubeconfig(planes.map((p) => ({ context: p.cluster.context, cluster: p.cluster.name, creds: p.credentials })), topology.clusters.cluster1.context),
+        renderKubeconfig(
+          planes.map((p) => ({ context: p.cluster.context, cluster: p.cluster.name, creds: p.credentials })),
+          topology.clusters.cluster1.context,
+        ),
         { mode: 0o600 },
       );
       const clusters = {} as Record<ClusterName, DevCluster>;
       for (const plane of planes) {
         const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath, context: plane.cluster.context });
         const pods = new PodRunner(topology, plane.cluster, kubeConfig, join(stateDir, plane.cluster.name, 'pods'), opts.detach ?? false);
-        clusters[plane.cluster.name] = { name: plane.cluster.name, context: plane.cluster.context, addressing: plane.cluster, controlPlane: plane, kubeConfig, pods };
+        clusters[plane.cluster.name] = {
+          name: plane.cluster.name,
+          context: plane.cluster.context,
+          addressing: plane.cluster,
+          controlPlane: plane,
+          kubeConfig,
+          pods,
+        };
       }
       const pair = new ClusterPair(topology, stateDir, binaries, clusters, kubeconfigPath);
       progress('waiting for controllers (default ServiceAccount)');
@@ -125,10 +135,22 @@ export class ClusterPair {
 
 async function waitForDefaultServiceAccount(c: DevCluster): Promise<void> {
   const core = c.kubeConfig.makeApiClient(CoreV1Api);
-  await waitFor(`${c.name}: ServiceAccount default/default (kube-controller-manager running)`, async () => {
-    await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-    return true;
-  }, { timeoutMs: 60_000, intervalMs: 250, onTimeout: async () => (await c.controlPlane.processes().find((p) => p.spec.name === 'kube-controller-manager')?.lastLog()) ?? '' });
+  await waitFor(
+    `${c.name}: ServiceAccount default/default (kube-controller-manager running)`,
+    async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+      return true;
+    },
+    {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      onTimeout: async () =>
+        (await c.controlPlane
+          .processes()
+          .find((p) => p.spec.name === 'kube-controller-manager')
+          ?.lastLog()) ?? '',
+    },
+  );
 }
 
 export function slotDir(slot: number): string {
@@ -156,7 +178,9 @@ async function claimSlot(slot: number): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const owner = await slotOwner(slot);
     if (owner !== undefined && isAlive(owner)) {
-      throw new Error(`cluster pair slot ${slot} is in use by process ${owner}${slot === 0 ? ': the dev clusters are already up (run `multicluster dev down` first)' : ''}`);
+      throw new Error(
+        `cluster pair slot ${slot} is in use by process ${owner}${slot === 0 ? ': the dev clusters are already up (run `multicluster dev down` first)' : ''}`,
+      );
     }
     await destroySlot(slot);
     await mkdir(slotDir(slot));

@@ -141,12 +141,16 @@ export class ControlPlane {
       detach: this.detach,
     });
     const proc = this.#apiServer;
-    await waitFor(`${this.cluster.name} kube-apiserver /readyz`, async () => {
-      if (!proc.running) {
-        throw new Error(`kube-apiserver exited with code ${proc.exitCode}:\n${await proc.lastLog()}`);
-      }
-      return (await this.#get('/readyz')) === 200 ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 250, onTimeout: () => proc.lastLog() });
+    await waitFor(
+      `${this.cluster.name} kube-apiserver /readyz`,
+      async () => {
+        if (!proc.running) {
+          throw new Error(`kube-apiserver exited with code ${proc.exitCode}:\n${await proc.lastLog()}`);
+        }
+        return (await this.#get('/readyz')) === 200 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, onTimeout: () => proc.lastLog() },
+    );
   }
 
   /** Kills kube-apiserver outright (SIGKILL), leaving etcd and the controllers running. */
@@ -209,7 +213,11 @@ export class ControlPlane {
     await write('sa.key', sa.keyPem, 0o600);
     await write('sa.pub', await exportPublicKeyPem(sa.keys.publicKey));
     const creds: ClusterCredentials = { caPem: ca.certPem, adminCertPem: admin.certPem, adminKeyPem: admin.keyPem, server: this.server };
-    await write('admin.kubeconfig', renderKubeconfig([{ context: this.cluster.context, cluster: this.cluster.name, creds }], this.cluster.context), 0o600);
+    await write(
+      'admin.kubeconfig',
+      renderKubeconfig([{ context: this.cluster.context, cluster: this.cluster.name, creds }], this.cluster.context),
+      0o600,
+    );
     return creds;
   }
 }
@@ -227,7 +235,10 @@ export function renderKubeconfig(entries: readonly KubeconfigEntry[], current: s
     kind: 'Config',
     'current-context': current,
     clusters: entries.map((e) => ({ name: e.context, cluster: { server: e.creds.server, 'certificate-authority-data': b64(e.creds.caPem) } })),
-    users: entries.map((e) => ({ name: `admin@${e.context}`, user: { 'client-certificate-data': b64(e.creds.adminCertPem), 'client-key-data': b64(e.creds.adminKeyPem) } })),
+    users: entries.map((e) => ({
+      name: `admin@${e.context}`,
+      user: { 'client-certificate-data': b64(e.creds.adminCertPem), 'client-key-data': b64(e.creds.adminKeyPem) },
+    })),
     contexts: entries.map((e) => ({ name: e.context, context: { cluster: e.context, user: `admin@${e.context}` } })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
@@ -257,7 +268,11 @@ async function assertPortFree(host: string, port: number): Promise<void> {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new PortInUseError(`${host}:${port} is already in use: another dev cluster may be running; run \`multicluster dev down\` or stop the process holding the port (ss -ltnp 'sport = :${port}')`));
+        reject(
+          new PortInUseError(
+            `${host}:${port} is already in use: another dev cluster may be running; run \`multicluster dev down\` or stop the process holding the port (ss -ltnp 'sport = :${port}')`,
+          ),
+        );
       } else reject(err);
     });
     srv.listen(port, host, () => srv.close(() => resolve()));

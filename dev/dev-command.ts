@@ -19,7 +19,11 @@ import { CLUSTER_NAMES, pairTopology } from './topology.ts';
 const DEV_SLOT = 0;
 
 /** Hidden `--slot`: lets tests drive the real commands on a pair of their own. */
-const slotOption = () => new Option('--slot <n>', 'pair slot (0 is the dev pair)').default(DEV_SLOT).argParser((v) => Number(v)).hideHelp();
+const slotOption = () =>
+  new Option('--slot <n>', 'pair slot (0 is the dev pair)')
+    .default(DEV_SLOT)
+    .argParser((v) => Number(v))
+    .hideHelp();
 
 export function devCommand(): Command {
   const dev = new Command('dev').description('two real local Kubernetes clusters (kube-apiserver, kube-controller-manager, etcd) without Docker');
@@ -52,7 +56,9 @@ export function devCommand(): Command {
 
   dev
     .command('binaries')
-    .description(`build (first use) or locate the cached kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION} and etcd ${ETCD_VERSION}; prints their directory`)
+    .description(
+      `build (first use) or locate the cached kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION} and etcd ${ETCD_VERSION}; prints their directory`,
+    )
     .action(async () => {
       const bins = await ensureKubeBinaries((line) => process.stderr.write(`${line}\n`));
       process.stdout.write(`${bins.dir}\n`);
@@ -79,8 +85,11 @@ export function devCommand(): Command {
       const status = await devStatus(opts.slot);
       if (opts.output === 'json') process.stdout.write(JSON.stringify(status, null, 2) + '\n');
       else {
-        process.stdout.write(`kubeconfig: ${status.kubeconfig ?? '-'}\nagent: ${status.agentAlive ? 'running' : 'not running'}\nnetwork: ${status.podToPod === undefined ? '-' : status.podToPod ? 'pod-to-pod' : 'gateway-only'}\n`);
-        for (const c of status.clusters) process.stdout.write(`${c.context}: ${c.reachable ? `up (${c.namespaces} namespaces)` : `down${c.error ? `: ${c.error}` : ''}`}\n`);
+        process.stdout.write(
+          `kubeconfig: ${status.kubeconfig ?? '-'}\nagent: ${status.agentAlive ? 'running' : 'not running'}\nnetwork: ${status.podToPod === undefined ? '-' : status.podToPod ? 'pod-to-pod' : 'gateway-only'}\n`,
+        );
+        for (const c of status.clusters)
+          process.stdout.write(`${c.context}: ${c.reachable ? `up (${c.namespaces} namespaces)` : `down${c.error ? `: ${c.error}` : ''}`}\n`);
       }
       if (!status.clusters.every((c) => c.reachable)) process.exitCode = 1;
     });
@@ -104,7 +113,9 @@ export function devCommand(): Command {
       const log = createLogger();
       const kubeconfig = join(slotDir(opts.slot), 'kubeconfig');
       const topology = pairTopology(opts.slot);
-      const lbs = CLUSTER_NAMES.map((n) => new LoadBalancerController(topology.clusters[n], loadKubeConfig({ kubeconfig, context: topology.clusters[n].context }), log));
+      const lbs = CLUSTER_NAMES.map(
+        (n) => new LoadBalancerController(topology.clusters[n], loadKubeConfig({ kubeconfig, context: topology.clusters[n].context }), log),
+      );
       for (const lb of lbs) lb.start();
       log.info('dev agent running', { slot: opts.slot });
       await new Promise<void>((resolve) => {
@@ -141,7 +152,10 @@ export async function devStatus(slot = DEV_SLOT): Promise<DevStatus> {
   const dir = slotDir(slot);
   const kubeconfig = join(dir, 'kubeconfig');
   const owner = Number(await readFile(join(dir, 'owner.pid'), 'utf8').catch(() => ''));
-  const exists = await readFile(kubeconfig, 'utf8').then(() => true, () => false);
+  const exists = await readFile(kubeconfig, 'utf8').then(
+    () => true,
+    () => false,
+  );
   const topology = pairTopology(slot);
   const clusters: DevStatus['clusters'] = [];
   for (const n of CLUSTER_NAMES) {

@@ -22,19 +22,14 @@ export interface RunOptions {
 
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      cmd,
-      args,
-      { env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err && !options.allowFailure) {
-          const code = typeof err.code === 'number' ? err.code : null;
-          reject(new CommandFailedError([cmd, ...args], code, String(stderr) || err.message));
-          return;
-        }
-        resolve(String(stdout));
-      },
-    );
+    const child = execFile(cmd, args, { env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && !options.allowFailure) {
+        const code = typeof err.code === 'number' ? err.code : null;
+        reject(new CommandFailedError([cmd, ...args], code, String(stderr) || err.message));
+        return;
+      }
+      resolve(String(stdout));
+    });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

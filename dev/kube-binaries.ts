@@ -42,7 +42,12 @@ export async function ensureKubeBinaries(progress: (line: string) => void): Prom
     child.on('exit', (code) => {
       if (code === 0) resolve(out.trim().split('\n').pop() ?? '');
       else if (code === 3) reject(new BinaryBuildError(tail.join('\n')));
-      else reject(new BinaryBuildError(`building Kubernetes ${KUBE_VERSION} / etcd ${ETCD_VERSION} failed (exit ${code}). Check that Go >= 1.24 is installed and the Go module proxy is reachable, then retry. Last output:\n${tail.join('\n')}`));
+      else
+        reject(
+          new BinaryBuildError(
+            `building Kubernetes ${KUBE_VERSION} / etcd ${ETCD_VERSION} failed (exit ${code}). Check that Go >= 1.24 is installed and the Go module proxy is reachable, then retry. Last output:\n${tail.join('\n')}`,
+          ),
+        );
     });
   });
   return {

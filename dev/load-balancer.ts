@@ -57,13 +57,20 @@ export class LoadBalancerController {
         },
         mergePatch,
       );
-      this.log.info('load balancer address set', { cluster: this.cluster.name, object: `${svc.metadata?.namespace}/${svc.metadata?.name}`, address: want ?? null });
+      this.log.info('load balancer address set', {
+        cluster: this.cluster.name,
+        object: `${svc.metadata?.namespace}/${svc.metadata?.name}`,
+        address: want ?? null,
+      });
     }
   }
 
   async #pickAddress(svc: V1Service): Promise<string | undefined> {
     const ns = svc.metadata?.namespace ?? '';
-    const slices = await this.#discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${svc.metadata?.name}` });
+    const slices = await this.#discovery.listNamespacedEndpointSlice({
+      namespace: ns,
+      labelSelector: `kubernetes.io/service-name=${svc.metadata?.name}`,
+    });
     const ready: string[] = [];
     for (const slice of slices.items) {
       for (const ep of slice.endpoints) {

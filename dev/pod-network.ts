@@ -36,7 +36,10 @@ export async function createPairNetwork(t: PairTopology): Promise<void> {
 /** Switches cross-cluster pod routing on (pod-to-pod) or off (gateway-only). */
 export async function setPodToPod(t: PairTopology, enabled: boolean): Promise<void> {
   const [a, b] = [t.clusters.cluster1, t.clusters.cluster2];
-  for (const [from, to] of [[a, b], [b, a]] as const) {
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     const rule = ['rule', 'pref', String(RULE_PREF_BLOCK), 'from', from.podCidr, 'to', to.podCidr, 'prohibit'];
     await ip(['-n', t.routerNetns, ...rule.slice(0, 1), 'del', ...rule.slice(1)], true);
     if (!enabled) await ip(['-n', t.routerNetns, 'rule', 'add', ...rule.slice(1)]);

@@ -97,7 +97,10 @@ export class PodRunner {
     const name = this.nodeName;
     try {
       await this.#core.createNode({
-        body: { metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `${this.cluster.name}-zone` } }, spec: { podCIDR: this.cluster.podCidr, podCIDRs: [this.cluster.podCidr] } },
+        body: {
+          metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `${this.cluster.name}-zone` } },
+          spec: { podCIDR: this.cluster.podCidr, podCIDRs: [this.cluster.podCidr] },
+        },
       });
     } catch (err) {
       if (!(err instanceof Error && /already exists|409/.test(err.message))) throw err;
@@ -107,8 +110,20 @@ export class PodRunner {
         name,
         body: {
           status: {
-            conditions: [{ type: 'Ready', status: 'True', reason: 'HarnessReady', message: 'pods are run by the multicluster dev harness', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() }],
-            addresses: [{ type: 'InternalIP', address: this.cluster.apiServerIp }, { type: 'Hostname', address: name }],
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'True',
+                reason: 'HarnessReady',
+                message: 'pods are run by the multicluster dev harness',
+                lastHeartbeatTime: new Date(),
+                lastTransitionTime: new Date(),
+              },
+            ],
+            addresses: [
+              { type: 'InternalIP', address: this.cluster.apiServerIp },
+              { type: 'Hostname', address: name },
+            ],
           },
         },
       },
@@ -123,14 +138,27 @@ export class PodRunner {
     await this.#core.createNamespacedPod({
       namespace: spec.namespace,
       body: {
-        metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels, annotations: spec.annotations, ownerReferences: spec.ownerReferences },
+        metadata: {
+          name: spec.name,
+          namespace: spec.namespace,
+          labels: spec.labels,
+          annotations: spec.annotations,
+          ownerReferences: spec.ownerReferences,
+        },
         spec: {
           nodeName: this.nodeName,
           serviceAccountName: spec.serviceAccountName,
           hostname: spec.hostname,
           subdomain: spec.subdomain,
           automountServiceAccountToken: false,
-          containers: [{ name: 'main', image: 'multicluster-harness/process', command: [...spec.command], ports: spec.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) }],
+          containers: [
+            {
+              name: 'main',
+              image: 'multicluster-harness/process',
+              command: [...spec.command],
+              ports: spec.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
+            },
+          ],
         },
       },
     });
@@ -175,7 +203,17 @@ export class PodRunner {
               { type: 'ContainersReady', status: flag, lastTransitionTime: now },
               { type: 'Ready', status: flag, lastTransitionTime: now },
             ],
-            containerStatuses: [{ name: 'main', ready, restartCount: 0, image: 'multicluster-harness/process', imageID: '', started: true, state: { running: { startedAt: now } } }],
+            containerStatuses: [
+              {
+                name: 'main',
+                ready,
+                restartCount: 0,
+                image: 'multicluster-harness/process',
+                imageID: '',
+                started: true,
+                state: { running: { startedAt: now } },
+              },
+            ],
           },
         },
       },
@@ -209,10 +247,14 @@ export class PodRunner {
 }
 
 async function waitForPort(ip: string, port: number, proc?: ManagedProcess): Promise<void> {
-  await waitFor(`${ip}:${port} to accept connections`, async () => {
-    if (proc && !proc.running) throw new Error(`workload exited with code ${proc.exitCode}:\n${await proc.lastLog()}`);
-    return (await canConnect(ip, port)) ? true : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 100, onTimeout: async () => (proc ? proc.lastLog() : '') });
+  await waitFor(
+    `${ip}:${port} to accept connections`,
+    async () => {
+      if (proc && !proc.running) throw new Error(`workload exited with code ${proc.exitCode}:\n${await proc.lastLog()}`);
+      return (await canConnect(ip, port)) ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, onTimeout: async () => (proc ? proc.lastLog() : '') },
+  );
 }
 
 export function canConnect(ip: string, port: number): Promise<boolean> {

@@ -41,8 +41,7 @@ export function pairTopology(slot: number): PairTopology {
     throw new Error(`invalid cluster-pair slot ${slot}: use 0 (dev) to ${MAX_SLOT}`);
   }
   const prefix = `mc${slot}-`;
-  const octets: Record<ClusterName, number> =
-    slot === 0 ? { cluster1: 23, cluster2: 22 } : { cluster1: 100 + 2 * slot, cluster2: 101 + 2 * slot };
+  const octets: Record<ClusterName, number> = slot === 0 ? { cluster1: 23, cluster2: 22 } : { cluster1: 100 + 2 * slot, cluster2: 101 + 2 * slot };
   const svc: Record<ClusterName, string> = { cluster1: '10.247.0.0/16', cluster2: '10.246.0.0/16' };
   const make = (name: ClusterName, index: number): ClusterAddressing => {
     const o = octets[name];

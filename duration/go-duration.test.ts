@@ -29,7 +29,10 @@ test('refuses what Go refuses, and negatives, with a message that says why', () 
     assert.throws(() => parseGoDuration(bad), InvalidDurationError, bad);
     assert.equal(tryParseGoDuration(bad), undefined, bad);
   }
-  assert.throws(() => parseGoDuration('1d'), /^InvalidDurationError: invalid duration "1d": cannot read "1d" \(units are ns, us, ms, s, m, h\); write a number with a unit such as 24h/);
+  assert.throws(
+    () => parseGoDuration('1d'),
+    /^InvalidDurationError: invalid duration "1d": cannot read "1d" \(units are ns, us, ms, s, m, h\); write a number with a unit such as 24h/,
+  );
   assert.throws(() => parseGoDuration('1h30x'), /invalid duration "1h30x": cannot read "30x"/);
   assert.throws(() => parseGoDuration('-5s'), /invalid duration "-5s": it is negative/);
   assert.throws(() => parseGoDuration(''), /invalid duration "": it is empty/);

@@ -54,10 +54,20 @@ test('dev up, status, a refused second up, and a dev down that leaves nothing', 
     const ns = await run(bins.kubectl, ['--kubeconfig', kubeconfig, '--context', 'k3d-cluster2', 'get', 'ns', '-o', 'name']);
     assert.match(ns, /namespace\/kube-system/);
 
-    const status = JSON.parse((await mc(['dev', 'status', '--slot', SLOT, '-o', 'json'])).stdout) as { agentAlive: boolean; podToPod: boolean; clusters: Array<{ context: string; reachable: boolean }> };
+    const status = JSON.parse((await mc(['dev', 'status', '--slot', SLOT, '-o', 'json'])).stdout) as {
+      agentAlive: boolean;
+      podToPod: boolean;
+      clusters: Array<{ context: string; reachable: boolean }>;
+    };
     assert.equal(status.agentAlive, true);
     assert.equal(status.podToPod, false, 'gateway-only by default');
-    assert.deepEqual(status.clusters.map((c) => [c.context, c.reachable]), [['k3d-cluster1', true], ['k3d-cluster2', true]]);
+    assert.deepEqual(
+      status.clusters.map((c) => [c.context, c.reachable]),
+      [
+        ['k3d-cluster1', true],
+        ['k3d-cluster2', true],
+      ],
+    );
 
     const again = await mc(['dev', 'up', '--slot', SLOT]);
     assert.notEqual(again.code, 0);
@@ -69,8 +79,16 @@ test('dev up, status, a refused second up, and a dev down that leaves nothing', 
     const down = await mc(['dev', 'down', '--slot', SLOT]);
     assert.equal(down.code, 0, down.stderr);
     assert.ok(pids.length >= 7, `etcd, apiserver and controller-manager per cluster plus the agent: ${pids.join(',')}`);
-    assert.deepEqual(pids.filter((p) => isAlive(p) && !isZombie(p)), [], 'no process left');
-    assert.deepEqual((await readdir('/run/netns').catch(() => [])).filter((n) => n.startsWith(`mc${SLOT}-`)), [], 'no network namespace left');
+    assert.deepEqual(
+      pids.filter((p) => isAlive(p) && !isZombie(p)),
+      [],
+      'no process left',
+    );
+    assert.deepEqual(
+      (await readdir('/run/netns').catch(() => [])).filter((n) => n.startsWith(`mc${SLOT}-`)),
+      [],
+      'no network namespace left',
+    );
     assert.equal((await run('ip', ['-o', 'link', 'show'])).includes(`mc${SLOT}-host`), false, 'no host link left');
     await assert.rejects(access(stateDir), 'state directory removed');
   }

@@ -34,8 +34,15 @@ describe('headless mirroring and namespace creation', { concurrency: false }, ()
     for (const i of [0, 1]) {
       pods.push(
         await env.pair.cluster2.pods.start({
-          namespace: 'db', name: `nginx-${i}`, labels: { app: 'nginx' }, hostname: `nginx-${i}`, subdomain: 'nginx',
-          command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: 'cluster2' }, ports: [{ name: 'http', containerPort: 8080 }], readinessPort: 8080,
+          namespace: 'db',
+          name: `nginx-${i}`,
+          labels: { app: 'nginx' },
+          hostname: `nginx-${i}`,
+          subdomain: 'nginx',
+          command: workloadCommand('http-server.ts'),
+          env: { PORT: '8080', CLUSTER: 'cluster2' },
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessPort: 8080,
         }),
       );
     }
@@ -61,7 +68,10 @@ describe('headless mirroring and namespace creation', { concurrency: false }, ()
         const e = await ep1(`nginx-${i}-cluster2`);
         return e?.subsets?.[0]?.addresses?.length ? e : undefined;
       });
-      assert.deepEqual(ep.subsets?.[0]?.addresses?.map((a) => a.ip), [env.gateway.ip]);
+      assert.deepEqual(
+        ep.subsets?.[0]?.addresses?.map((a) => a.ip),
+        [env.gateway.ip],
+      );
       assert.equal(ep.subsets?.[0]?.ports?.[0]?.port, 4143);
       mirrors.push(m);
     }
@@ -81,7 +91,11 @@ describe('headless mirroring and namespace creation', { concurrency: false }, ()
   });
 
   test('unexporting the headless Service removes the root and every endpoint mirror', async () => {
-    await env.core2.patchNamespacedService({ name: 'nginx', namespace: 'db', body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1exported' }] });
+    await env.core2.patchNamespacedService({
+      name: 'nginx',
+      namespace: 'db',
+      body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1exported' }],
+    });
     await until('all headless mirrors removed', async () => ((await svc1('nginx-cluster2')) || (await svc1('nginx-0-cluster2')) ? undefined : true));
   });
 

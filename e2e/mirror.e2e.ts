@@ -23,37 +23,60 @@ async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
   if (!(await tryRead(() => core.readNamespace({ name })))) await core.createNamespace({ body: { metadata: { name } } });
 }
 
-async function exportService(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): Promise<V1Service> {
+async function exportService(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {},
+): Promise<V1Service> {
   await ensureNamespace(env.core2, namespace);
   return env.core2.createNamespacedService({
     namespace,
     body: {
       metadata: { name, labels, annotations },
-      spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080, appProtocol: 'http' }, { name: 'grpc', port: 9090, protocol: 'TCP' }] },
+      spec: {
+        selector: { app: name },
+        ports: [
+          { name: 'http', port: 80, targetPort: 8080, appProtocol: 'http' },
+          { name: 'grpc', port: 9090, protocol: 'TCP' },
+        ],
+      },
     },
   });
 }
 
 async function startBackend(namespace: string, app: string, podName = `${app}-0`) {
   return env.pair.cluster2.pods.start({
-    namespace, name: podName, labels: { app },
-    command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: 'cluster2' },
-    ports: [{ name: 'http', containerPort: 8080 }], readinessPort: 8080,
+    namespace,
+    name: podName,
+    labels: { app },
+    command: workloadCommand('http-server.ts'),
+    env: { PORT: '8080', CLUSTER: 'cluster2' },
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessPort: 8080,
   });
 }
 
 function waitMirror(namespace: string, name: string, pred: (s: V1Service) => boolean = () => true): Promise<V1Service> {
-  return waitFor(`mirror Service ${namespace}/${name}`, async () => {
-    const s = await readSvc(env.core1, namespace, name);
-    return s && pred(s) ? s : undefined;
-  }, WAIT);
+  return waitFor(
+    `mirror Service ${namespace}/${name}`,
+    async () => {
+      const s = await readSvc(env.core1, namespace, name);
+      return s && pred(s) ? s : undefined;
+    },
+    WAIT,
+  );
 }
 
 function waitEndpoints(namespace: string, name: string, pred: (e: V1Endpoints) => boolean): Promise<V1Endpoints> {
-  return waitFor(`mirror Endpoints ${namespace}/${name}`, async () => {
-    const e = await readEp(env.core1, namespace, name);
-    return e && pred(e) ? e : undefined;
-  }, WAIT);
+  return waitFor(
+    `mirror Endpoints ${namespace}/${name}`,
+    async () => {
+      const e = await readEp(env.core1, namespace, name);
+      return e && pred(e) ? e : undefined;
+    },
+    WAIT,
+  );
 }
 
 function waitGone(namespace: string, name: string): Promise<true> {
@@ -64,23 +87,41 @@ interface LinkStatusView {
   metadata: { uid: string; finalizers?: string[] };
   status?: {
     conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
-    mirrorServices?: Array<{ remoteRef: { name: string; namespace: string }; conditions?: Array<{ reason: string; status: string; message: string; lastTransitionTime: string }> }>;
+    mirrorServices?: Array<{
+      remoteRef: { name: string; namespace: string };
+      conditions?: Array<{ reason: string; status: string; message: string; lastTransitionTime: string }>;
+    }>;
   };
 }
 
 async function readLink(): Promise<LinkStatusView | undefined> {
-  return tryRead(async () => (await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as LinkStatusView);
+  return tryRead(
+    async () =>
+      (await env.custom1.getNamespacedCustomObject({
+        group: 'multicluster.linkerd.io',
+        version: 'v1alpha3',
+        namespace: MC_NS,
+        plural: 'links',
+        name: 'cluster2',
+      })) as LinkStatusView,
+  );
 }
 
 function waitLinkCondition(type: string, status: string, reason?: string) {
-  return waitFor(`Link condition ${type}=${status}${reason ? ` (${reason})` : ''}`, async () => {
-    const c = (await readLink())?.status?.conditions?.find((x) => x.type === type);
-    return c && c.status === status && (!reason || c.reason === reason) ? c : undefined;
-  }, WAIT);
+  return waitFor(
+    `Link condition ${type}=${status}${reason ? ` (${reason})` : ''}`,
+    async () => {
+      const c = (await readLink())?.status?.conditions?.find((x) => x.type === type);
+      return c && c.status === status && (!reason || c.reason === reason) ? c : undefined;
+    },
+    WAIT,
+  );
 }
 
 async function mirrorUids(): Promise<Map<string, string>> {
-  const list = await env.core1.listServiceForAllNamespaces({ labelSelector: 'mirror.linkerd.io/cluster-name=cluster2,mirror.linkerd.io/mirrored-service=true' });
+  const list = await env.core1.listServiceForAllNamespaces({
+    labelSelector: 'mirror.linkerd.io/cluster-name=cluster2,mirror.linkerd.io/mirrored-service=true',
+  });
   return new Map(list.items.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid ?? '']));
 }
 
@@ -99,13 +140,24 @@ describe('service mirror', { concurrency: false }, () => {
   });
 
   test('gateway mode: <svc>-cluster2 with upstream labels, annotations, ports and gateway Endpoints', async () => {
-    const remote = await exportService('web', 'web-svc', { 'mirror.linkerd.io/exported': 'true', app: 'web', 'evil.linkerd/x': 'no', evil: 'no', 'evil.linkerdx/keep': 'yes' }, {
-      note: 'copied', 'evil.linkerd/y': 'no', 'config.linkerd.io/opaque-ports': '9090', 'service.kubernetes.io/topology-mode': 'auto',
-    });
+    const remote = await exportService(
+      'web',
+      'web-svc',
+      { 'mirror.linkerd.io/exported': 'true', app: 'web', 'evil.linkerd/x': 'no', evil: 'no', 'evil.linkerdx/keep': 'yes' },
+      {
+        note: 'copied',
+        'evil.linkerd/y': 'no',
+        'config.linkerd.io/opaque-ports': '9090',
+        'service.kubernetes.io/topology-mode': 'auto',
+      },
+    );
     const pod = await startBackend('web', 'web-svc');
     const svc = await waitMirror('web', 'web-svc-cluster2');
     assert.deepEqual(svc.metadata?.labels, {
-      app: 'web', 'evil.linkerdx/keep': 'yes', 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'cluster2',
+      app: 'web',
+      'evil.linkerdx/keep': 'yes',
+      'mirror.linkerd.io/mirrored-service': 'true',
+      'mirror.linkerd.io/cluster-name': 'cluster2',
     });
     const ann = svc.metadata?.annotations ?? {};
     assert.equal(ann['note'], 'copied');
@@ -116,13 +168,25 @@ describe('service mirror', { concurrency: false }, () => {
     assert.ok(ann['mirror.linkerd.io/remote-resource-version'], 'remote resource version recorded');
     assert.equal(svc.spec?.type, 'ClusterIP');
     assert.equal(svc.spec?.selector, undefined, 'selectorless');
-    assert.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol, p.appProtocol]), [['http', 80, 'TCP', 'http'], ['grpc', 9090, 'TCP', undefined]]);
+    assert.deepEqual(
+      svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol, p.appProtocol]),
+      [
+        ['http', 80, 'TCP', 'http'],
+        ['grpc', 9090, 'TCP', undefined],
+      ],
+    );
 
     const ep = await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).length > 0);
     assert.deepEqual(readyIps(ep), [gatewayIp], 'Endpoints point at the gateway, not the remote pod');
     assert.notEqual(readyIps(ep)[0], pod.ip);
-    assert.deepEqual(ep.subsets?.[0]?.ports?.map((p) => [p.name, p.port]).sort(), [['grpc', 4143], ['http', 4143]]);
-    assert.equal(ep.metadata?.annotations?.['mirror.linkerd.io/remote-gateway-identity'], 'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local');
+    assert.deepEqual(ep.subsets?.[0]?.ports?.map((p) => [p.name, p.port]).sort(), [
+      ['grpc', 4143],
+      ['http', 4143],
+    ]);
+    assert.equal(
+      ep.metadata?.annotations?.['mirror.linkerd.io/remote-gateway-identity'],
+      'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local',
+    );
     assert.equal(ep.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'web-svc.web.svc.cluster.local');
     assert.equal(ep.metadata?.labels?.['mirror.linkerd.io/cluster-name'], 'cluster2');
     assert.equal(remote.metadata?.name, 'web-svc');
@@ -144,7 +208,11 @@ describe('service mirror', { concurrency: false }, () => {
     assert.equal(svc.metadata?.labels?.['multicluster.linkerd.io/remote-service'], 'p2p');
     assert.equal(await readEp(env.core1, 'web', 'p2p-cluster2'), undefined, 'no Endpoints in remote-discovery mode');
 
-    await env.core2.patchNamespacedService({ name: 'p2p', namespace: 'web', body: [{ op: 'replace', path: '/metadata/labels/mirror.linkerd.io~1exported', value: 'true' }] });
+    await env.core2.patchNamespacedService({
+      name: 'p2p',
+      namespace: 'web',
+      body: [{ op: 'replace', path: '/metadata/labels/mirror.linkerd.io~1exported', value: 'true' }],
+    });
     await waitMirror('web', 'p2p-cluster2', (s) => s.metadata?.labels?.['multicluster.linkerd.io/remote-discovery'] === undefined);
     await waitEndpoints('web', 'p2p-cluster2', () => true);
   });
@@ -155,8 +223,19 @@ describe('service mirror', { concurrency: false }, () => {
     const svc = await waitMirror('web', 'tampered-cluster2');
     const ep = await waitEndpoints('web', 'tampered-cluster2', (e) => readyIps(e).includes(gatewayIp));
     // A stray label and a changed port on the Service; the Endpoints emptied, then deleted.
-    await env.core1.patchNamespacedService({ name: 'tampered-cluster2', namespace: 'web', body: { metadata: { labels: { stray: 'yes' } }, spec: { ports: [{ name: 'http', port: 81, targetPort: 8080 }] } } }, mergePatch);
-    await waitMirror('web', 'tampered-cluster2', (s) => s.metadata?.labels?.['stray'] === undefined && s.spec?.ports?.map((p) => p.port).join() === '80,9090');
+    await env.core1.patchNamespacedService(
+      {
+        name: 'tampered-cluster2',
+        namespace: 'web',
+        body: { metadata: { labels: { stray: 'yes' } }, spec: { ports: [{ name: 'http', port: 81, targetPort: 8080 }] } },
+      },
+      mergePatch,
+    );
+    await waitMirror(
+      'web',
+      'tampered-cluster2',
+      (s) => s.metadata?.labels?.['stray'] === undefined && s.spec?.ports?.map((p) => p.port).join() === '80,9090',
+    );
     await env.core1.deleteNamespacedEndpoints({ name: 'tampered-cluster2', namespace: 'web' });
     const restored = await waitEndpoints('web', 'tampered-cluster2', (e) => e.metadata?.uid !== ep.metadata?.uid && readyIps(e).includes(gatewayIp));
     assert.equal(restored.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'tampered.web.svc.cluster.local');
@@ -169,7 +248,11 @@ describe('service mirror', { concurrency: false }, () => {
     await exportService('web', 'gone2', { 'mirror.linkerd.io/exported': 'true' });
     await waitMirror('web', 'gone1-cluster2');
     await waitMirror('web', 'gone2-cluster2');
-    await env.core2.patchNamespacedService({ name: 'gone1', namespace: 'web', body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1exported' }] });
+    await env.core2.patchNamespacedService({
+      name: 'gone1',
+      namespace: 'web',
+      body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1exported' }],
+    });
     await env.core2.deleteNamespacedService({ name: 'gone2', namespace: 'web' });
     await waitGone('web', 'gone1-cluster2');
     await waitGone('web', 'gone2-cluster2');
@@ -177,37 +260,66 @@ describe('service mirror', { concurrency: false }, () => {
   });
 
   test('a local Service with the mirror name is never touched; the collision is reported', async () => {
-    const mine = await env.core1.createNamespacedService({ namespace: 'web', body: { metadata: { name: 'taken-cluster2', labels: { owner: 'me' } }, spec: { ports: [{ port: 1234 }] } } });
+    const mine = await env.core1.createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'taken-cluster2', labels: { owner: 'me' } }, spec: { ports: [{ port: 1234 }] } },
+    });
     await exportService('web', 'taken', { 'mirror.linkerd.io/exported': 'true' });
-    const condition = await waitFor('NameCollision in the Link status', async () => {
-      const link = (await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as { status?: { mirrorServices?: Array<{ remoteRef: { name: string }; conditions?: Array<{ reason: string; status: string; message: string }> }> } };
-      return link.status?.mirrorServices?.find((m) => m.remoteRef.name === 'taken')?.conditions?.find((c) => c.reason === 'NameCollision');
-    }, WAIT);
+    const condition = await waitFor(
+      'NameCollision in the Link status',
+      async () => {
+        const link = (await env.custom1.getNamespacedCustomObject({
+          group: 'multicluster.linkerd.io',
+          version: 'v1alpha3',
+          namespace: MC_NS,
+          plural: 'links',
+          name: 'cluster2',
+        })) as {
+          status?: {
+            mirrorServices?: Array<{ remoteRef: { name: string }; conditions?: Array<{ reason: string; status: string; message: string }> }>;
+          };
+        };
+        return link.status?.mirrorServices?.find((m) => m.remoteRef.name === 'taken')?.conditions?.find((c) => c.reason === 'NameCollision');
+      },
+      WAIT,
+    );
     assert.equal(condition.status, 'False');
     assert.match(condition.message, /taken-cluster2 already exists and is not a mirror/);
     const after = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
     assert.equal(after.metadata?.resourceVersion, mine.metadata?.resourceVersion, 'user Service unmodified');
     assert.equal(await readEp(env.core1, 'web', 'taken-cluster2'), undefined, 'no Endpoints written for it');
-    const events = await waitFor('ServiceMirroringSkipped event', async () => {
-      const list = await env.core1.listNamespacedEvent({ namespace: MC_NS });
-      return list.items.find((e) => e.reason === 'ServiceMirroringSkipped' && e.message?.includes('web/taken'));
-    }, WAIT);
+    const events = await waitFor(
+      'ServiceMirroringSkipped event',
+      async () => {
+        const list = await env.core1.listNamespacedEvent({ namespace: MC_NS });
+        return list.items.find((e) => e.reason === 'ServiceMirroringSkipped' && e.message?.includes('web/taken'));
+      },
+      WAIT,
+    );
     assert.equal(events.involvedObject.kind, 'Link');
   });
 
   test('once the Service in the way is deleted, the mirror takes the name', async () => {
     await env.core1.createNamespacedService({ namespace: 'web', body: { metadata: { name: 'freed-cluster2' }, spec: { ports: [{ port: 1234 }] } } });
     await exportService('web', 'freed', { 'mirror.linkerd.io/exported': 'true' });
-    await waitFor('NameCollision for web/freed', async () => {
-      const link = await readLink();
-      return link?.status?.mirrorServices?.find((m) => m.remoteRef.name === 'freed')?.conditions?.find((c) => c.reason === 'NameCollision');
-    }, WAIT);
+    await waitFor(
+      'NameCollision for web/freed',
+      async () => {
+        const link = await readLink();
+        return link?.status?.mirrorServices?.find((m) => m.remoteRef.name === 'freed')?.conditions?.find((c) => c.reason === 'NameCollision');
+      },
+      WAIT,
+    );
     // Its deletion event re-queues the remote Service that was waiting for the name.
     await env.core1.deleteNamespacedService({ name: 'freed-cluster2', namespace: 'web' });
-    const mirror = await waitFor('the mirror once the name is free', async () => {
-      const s = await readSvc(env.core1, 'web', 'freed-cluster2');
-      return s?.metadata?.labels?.['mirror.linkerd.io/cluster-name'] === 'cluster2' ? s : undefined;
-    }, WAIT);
+    const mirror = await waitFor(
+      'the mirror once the name is free',
+      async () => {
+        const s = await readSvc(env.core1, 'web', 'freed-cluster2');
+        return s?.metadata?.labels?.['mirror.linkerd.io/cluster-name'] === 'cluster2' ? s : undefined;
+      },
+      WAIT,
+    );
     assert.equal(mirror.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'freed.web.svc.cluster.local');
     await waitEndpoints('web', 'freed-cluster2', () => true);
   });
@@ -215,10 +327,14 @@ describe('service mirror', { concurrency: false }, () => {
   test('a mirror name over 63 characters is shortened deterministically and keeps the full name', async () => {
     const long = 'a-very-long-service-name-that-with-the-cluster-suffix-exceeds';
     await exportService('web', long, { 'mirror.linkerd.io/exported': 'true' });
-    const svc = await waitFor('shortened mirror', async () => {
-      const list = await env.core1.listNamespacedService({ namespace: 'web', labelSelector: 'mirror.linkerd.io/cluster-name=cluster2' });
-      return list.items.find((s) => s.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'] === `${long}.web.svc.cluster.local`);
-    }, WAIT);
+    const svc = await waitFor(
+      'shortened mirror',
+      async () => {
+        const list = await env.core1.listNamespacedService({ namespace: 'web', labelSelector: 'mirror.linkerd.io/cluster-name=cluster2' });
+        return list.items.find((s) => s.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'] === `${long}.web.svc.cluster.local`);
+      },
+      WAIT,
+    );
     const name = svc.metadata?.name ?? '';
     assert.ok(name.length <= 63, name);
     assert.ok(name.endsWith('-cluster2'), name);
@@ -228,10 +344,20 @@ describe('service mirror', { concurrency: false }, () => {
 
   test('a missing local namespace is reported, and the mirror appears once it is created', async () => {
     await exportService('later', 'svc', { 'mirror.linkerd.io/exported': 'true' });
-    await waitFor('MissingNamespace in the Link status', async () => {
-      const link = (await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as { status?: { mirrorServices?: Array<{ remoteRef: { name: string; namespace: string }; conditions?: Array<{ reason: string }> }> } };
-      return link.status?.mirrorServices?.find((m) => m.remoteRef.namespace === 'later')?.conditions?.find((c) => c.reason === 'MissingNamespace');
-    }, WAIT);
+    await waitFor(
+      'MissingNamespace in the Link status',
+      async () => {
+        const link = (await env.custom1.getNamespacedCustomObject({
+          group: 'multicluster.linkerd.io',
+          version: 'v1alpha3',
+          namespace: MC_NS,
+          plural: 'links',
+          name: 'cluster2',
+        })) as { status?: { mirrorServices?: Array<{ remoteRef: { name: string; namespace: string }; conditions?: Array<{ reason: string }> }> } };
+        return link.status?.mirrorServices?.find((m) => m.remoteRef.namespace === 'later')?.conditions?.find((c) => c.reason === 'MissingNamespace');
+      },
+      WAIT,
+    );
     await env.core1.createNamespace({ body: { metadata: { name: 'later' } } });
     await waitMirror('later', 'svc-cluster2');
   });
@@ -252,7 +378,10 @@ describe('service mirror', { concurrency: false }, () => {
   test('federated members join <svc>-federated (no cluster-name, no Endpoints) and leave it', async () => {
     await env.core2.createNamespacedService({
       namespace: 'web',
-      body: { metadata: { name: 'fedsvc', labels: { 'mirror.linkerd.io/federated': 'member', team: 'a', evil: 'no' }, annotations: { note: 'x' } }, spec: { ports: [{ name: 'http', port: 80 }] } },
+      body: {
+        metadata: { name: 'fedsvc', labels: { 'mirror.linkerd.io/federated': 'member', team: 'a', evil: 'no' }, annotations: { note: 'x' } },
+        spec: { ports: [{ name: 'http', port: 80 }] },
+      },
     });
     const fed = await waitMirror('web', 'fedsvc-federated');
     assert.equal(fed.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'], 'fedsvc@cluster2');
@@ -261,13 +390,40 @@ describe('service mirror', { concurrency: false }, () => {
     assert.equal(fed.metadata?.labels?.['evil'], undefined, 'exclusions apply');
     assert.equal(fed.metadata?.labels?.['mirror.linkerd.io/mirrored-service'], 'true');
     assert.equal(fed.metadata?.labels?.['mirror.linkerd.io/cluster-name'], undefined, 'federated Services carry no cluster-name');
-    assert.deepEqual(fed.spec?.ports?.map((p) => [p.name, p.port]), [['http', 80]]);
+    assert.deepEqual(
+      fed.spec?.ports?.map((p) => [p.name, p.port]),
+      [['http', 80]],
+    );
     assert.equal(await readEp(env.core1, 'web', 'fedsvc-federated'), undefined, 'no Endpoints');
-    await waitFor('federatedServices status', async () => (await readLink())?.status?.mirrorServices !== undefined && ((await env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' })) as { status?: { federatedServices?: Array<{ remoteRef: { name: string } }> } }).status?.federatedServices?.some((f) => f.remoteRef.name === 'fedsvc') ? true : undefined, WAIT);
+    await waitFor(
+      'federatedServices status',
+      async () =>
+        (await readLink())?.status?.mirrorServices !== undefined &&
+        (
+          (await env.custom1.getNamespacedCustomObject({
+            group: 'multicluster.linkerd.io',
+            version: 'v1alpha3',
+            namespace: MC_NS,
+            plural: 'links',
+            name: 'cluster2',
+          })) as { status?: { federatedServices?: Array<{ remoteRef: { name: string } }> } }
+        ).status?.federatedServices?.some((f) => f.remoteRef.name === 'fedsvc')
+          ? true
+          : undefined,
+      WAIT,
+    );
 
-    await env.core2.patchNamespacedService({ name: 'fedsvc', namespace: 'web', body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1federated' }] });
+    await env.core2.patchNamespacedService({
+      name: 'fedsvc',
+      namespace: 'web',
+      body: [{ op: 'remove', path: '/metadata/labels/mirror.linkerd.io~1federated' }],
+    });
     await waitGone('web', 'fedsvc-federated');
-    await env.core2.patchNamespacedService({ name: 'fedsvc', namespace: 'web', body: [{ op: 'add', path: '/metadata/labels/mirror.linkerd.io~1federated', value: 'member' }] });
+    await env.core2.patchNamespacedService({
+      name: 'fedsvc',
+      namespace: 'web',
+      body: [{ op: 'add', path: '/metadata/labels/mirror.linkerd.io~1federated', value: 'member' }],
+    });
     await waitMirror('web', 'fedsvc-federated');
   });
 
@@ -275,25 +431,46 @@ describe('service mirror', { concurrency: false }, () => {
     await env.core1.createNamespacedService({
       namespace: 'web',
       body: {
-        metadata: { name: 'shared-federated', labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin: 'local' }, annotations: { 'multicluster.linkerd.io/local-discovery': 'shared' } },
+        metadata: {
+          name: 'shared-federated',
+          labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin: 'local' },
+          annotations: { 'multicluster.linkerd.io/local-discovery': 'shared' },
+        },
         spec: { ports: [{ name: 'http', port: 8080 }] },
       },
     });
     await env.core2.createNamespacedService({
       namespace: 'web',
-      body: { metadata: { name: 'shared', labels: { 'mirror.linkerd.io/federated': 'member', origin: 'remote' } }, spec: { ports: [{ name: 'http', port: 80 }] } },
+      body: {
+        metadata: { name: 'shared', labels: { 'mirror.linkerd.io/federated': 'member', origin: 'remote' } },
+        spec: { ports: [{ name: 'http', port: 80 }] },
+      },
     });
-    const fed = await waitMirror('web', 'shared-federated', (s) => s.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'] === 'shared@cluster2');
+    const fed = await waitMirror(
+      'web',
+      'shared-federated',
+      (s) => s.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'] === 'shared@cluster2',
+    );
     assert.equal(fed.metadata?.labels?.['origin'], 'local');
     assert.equal(fed.metadata?.annotations?.['multicluster.linkerd.io/local-discovery'], 'shared');
-    assert.deepEqual(fed.spec?.ports?.map((p) => p.port), [8080]);
+    assert.deepEqual(
+      fed.spec?.ports?.map((p) => p.port),
+      [8080],
+    );
   });
 
   test('a Link spec change restarts the watchers without deleting any mirror', async () => {
     const before = await mirrorUids();
     assert.ok(before.size >= 3);
     await env.custom1.patchNamespacedCustomObject(
-      { group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2', body: [{ op: 'add', path: '/spec/excludedLabels/-', value: 'app' }] },
+      {
+        group: 'multicluster.linkerd.io',
+        version: 'v1alpha3',
+        namespace: MC_NS,
+        plural: 'links',
+        name: 'cluster2',
+        body: [{ op: 'add', path: '/spec/excludedLabels/-', value: 'app' }],
+      },
       jsonPatch,
     );
     await waitMirror('web', 'web-svc-cluster2', (s) => s.metadata?.labels?.['app'] === undefined);
@@ -318,12 +495,33 @@ describe('service mirror', { concurrency: false }, () => {
 
   test('a rotated credentials Secret is applied without a restart', async () => {
     const pid = mirror.proc.pid;
-    const newLink = await cli(['link', '--kubeconfig', env.pair.kubeconfigPath, '--context', env.pair.cluster2.context, '--cluster-name', 'cluster2', '--trust-domain', 'cluster.local', '--cluster-domain', 'cluster.local', '--controller=false', '--excluded-labels', 'evil.linkerd/*,evil,app', '--excluded-annotations', 'evil.linkerd/*,evil']);
+    const newLink = await cli([
+      'link',
+      '--kubeconfig',
+      env.pair.kubeconfigPath,
+      '--context',
+      env.pair.cluster2.context,
+      '--cluster-name',
+      'cluster2',
+      '--trust-domain',
+      'cluster.local',
+      '--cluster-domain',
+      'cluster.local',
+      '--controller=false',
+      '--excluded-labels',
+      'evil.linkerd/*,evil,app',
+      '--excluded-annotations',
+      'evil.linkerd/*,evil',
+    ]);
     const secretBefore = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
     await apply(env.pair, env.pair.cluster1, newLink);
     const secretAfter = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
     assert.notEqual(secretAfter.data?.['kubeconfig'], secretBefore.data?.['kubeconfig'], 'a new token was issued');
-    await waitFor('controller to restart its watchers for the new Secret', async () => ((await mirror.proc.lastLog(400)).split('link changed; watchers restarted').length > 2 ? true : undefined), WAIT);
+    await waitFor(
+      'controller to restart its watchers for the new Secret',
+      async () => ((await mirror.proc.lastLog(400)).split('link changed; watchers restarted').length > 2 ? true : undefined),
+      WAIT,
+    );
     await exportService('web', 'after-rotation', { 'mirror.linkerd.io/exported': 'true' });
     await waitMirror('web', 'after-rotation-cluster2');
     assert.equal(mirror.proc.pid, pid);
@@ -340,10 +538,14 @@ describe('service mirror', { concurrency: false }, () => {
     const standbyLog = await standby.proc.lastLog(400);
     assert.doesNotMatch(standbyLog, /became leader|mirror written|mirror removed/, 'the standby wrote nothing');
     await mirror.stop();
-    await waitFor('standby to take the lease', async () => {
-      const l = await coordination.readNamespacedLease({ name: 'service-mirror-write-cluster2', namespace: MC_NS });
-      return l.spec?.holderIdentity === 'mirror-b' ? true : undefined;
-    }, WAIT);
+    await waitFor(
+      'standby to take the lease',
+      async () => {
+        const l = await coordination.readNamespacedLease({ name: 'service-mirror-write-cluster2', namespace: MC_NS });
+        return l.spec?.holderIdentity === 'mirror-b' ? true : undefined;
+      },
+      WAIT,
+    );
     mirror = standby;
     await exportService('web', 'after-failover', { 'mirror.linkerd.io/exported': 'true' });
     await waitMirror('web', 'after-failover-cluster2');
@@ -372,10 +574,18 @@ describe('service mirror', { concurrency: false }, () => {
   test('a credentials Secret with an unusable kubeconfig is reported as an Event and a condition; mirrors stay', async () => {
     const before = await mirrorUids();
     const secret = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
-    await env.core1.replaceNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS, body: { ...secret, data: { kubeconfig: Buffer.from('this: is: not a kubeconfig').toString('base64') } } });
+    await env.core1.replaceNamespacedSecret({
+      name: 'cluster-credentials-cluster2',
+      namespace: MC_NS,
+      body: { ...secret, data: { kubeconfig: Buffer.from('this: is: not a kubeconfig').toString('base64') } },
+    });
     const c = await waitLinkCondition('CredentialsValid', 'False', 'KubeconfigInvalid');
     assert.match(c.message, /re-run `multicluster link`/);
-    await waitFor('KubeconfigInvalid event', async () => (await env.core1.listNamespacedEvent({ namespace: MC_NS })).items.find((e) => e.reason === 'KubeconfigInvalid'), WAIT);
+    await waitFor(
+      'KubeconfigInvalid event',
+      async () => (await env.core1.listNamespacedEvent({ namespace: MC_NS })).items.find((e) => e.reason === 'KubeconfigInvalid'),
+      WAIT,
+    );
     assert.ok(mirror.proc.running);
     assert.deepEqual([...(await mirrorUids()).keys()].sort(), [...before.keys()].sort());
     const current = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
@@ -391,7 +601,10 @@ describe('service mirror', { concurrency: false }, () => {
     assert.match(c.message, /cluster-credentials-cluster2 not found/);
     assert.ok(mirror.proc.running);
     assert.deepEqual([...(await mirrorUids()).keys()].sort(), [...before.keys()].sort());
-    await env.core1.createNamespacedSecret({ namespace: MC_NS, body: { metadata: { name: secret.metadata?.name, namespace: MC_NS }, type: secret.type, data: secret.data } });
+    await env.core1.createNamespacedSecret({
+      namespace: MC_NS,
+      body: { metadata: { name: secret.metadata?.name, namespace: MC_NS }, type: secret.type, data: secret.data },
+    });
     await waitLinkCondition('CredentialsValid', 'True');
   });
 
@@ -407,13 +620,23 @@ describe('service mirror', { concurrency: false }, () => {
     const link = await readLink();
     assert.ok(link?.metadata.finalizers?.includes('multicluster.linkerd.io/mirrors'));
     const mine = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
-    await env.custom1.deleteNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' });
+    await env.custom1.deleteNamespacedCustomObject({
+      group: 'multicluster.linkerd.io',
+      version: 'v1alpha3',
+      namespace: MC_NS,
+      plural: 'links',
+      name: 'cluster2',
+    });
     await waitFor('Link to be gone', async () => ((await readLink()) ? undefined : true), WAIT);
     assert.equal((await mirrorUids()).size, 0, 'every mirror removed');
     assert.equal(await readEp(env.core1, MC_NS, 'probe-cluster2'), undefined, 'probe Endpoints removed');
     assert.equal(await readSvc(env.core1, 'web', 'fedsvc-federated'), undefined, 'federated Service with only this cluster removed');
     const shared = await env.core1.readNamespacedService({ name: 'shared-federated', namespace: 'web' });
-    assert.equal(shared.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'], undefined, 'this cluster left the shared federated Service');
+    assert.equal(
+      shared.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'],
+      undefined,
+      'this cluster left the shared federated Service',
+    );
     assert.equal(shared.metadata?.annotations?.['multicluster.linkerd.io/local-discovery'], 'shared', 'the local member stays');
     const still = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
     assert.equal(still.metadata?.uid, mine.metadata?.uid, 'the user Service that collided is untouched');

@@ -33,17 +33,28 @@ test('two clusters come up, a cluster2 pod is published and reachable, and teard
       ports: [{ name: 'http', containerPort: 8080 }],
       readinessPort: 8080,
     });
-    pids.push(...pair.cluster1.controlPlane.processes().map((p) => p.pid), ...pair.cluster2.controlPlane.processes().map((p) => p.pid), pod.process.pid);
+    pids.push(
+      ...pair.cluster1.controlPlane.processes().map((p) => p.pid),
+      ...pair.cluster2.controlPlane.processes().map((p) => p.pid),
+      pod.process.pid,
+    );
     assert.match(pod.ip, new RegExp(`^10\\.${pair.cluster2.addressing.podOctet}\\.`), 'pod IP is in cluster2 pod CIDR');
 
     // The real endpoints and endpointslice controllers publish the pod IP.
     const discovery2 = pair.cluster2.kubeConfig.makeApiClient(DiscoveryV1Api);
-    await waitFor('EndpointSlice for smoke/web to list the pod IP', async () => {
-      const slices = await discovery2.listNamespacedEndpointSlice({ namespace: 'smoke', labelSelector: 'kubernetes.io/service-name=web' });
-      return slices.items.some((s) => s.endpoints.some((e) => e.addresses.includes(pod.ip) && e.conditions?.ready)) ? true : undefined;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'EndpointSlice for smoke/web to list the pod IP',
+      async () => {
+        const slices = await discovery2.listNamespacedEndpointSlice({ namespace: 'smoke', labelSelector: 'kubernetes.io/service-name=web' });
+        return slices.items.some((s) => s.endpoints.some((e) => e.addresses.includes(pod.ip) && e.conditions?.ready)) ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const endpoints = await core2.readNamespacedEndpoints({ name: 'web', namespace: 'smoke' });
-    assert.deepEqual(endpoints.subsets?.[0]?.addresses?.map((a) => a.ip), [pod.ip]);
+    assert.deepEqual(
+      endpoints.subsets?.[0]?.addresses?.map((a) => a.ip),
+      [pod.ip],
+    );
     assert.equal(endpoints.subsets?.[0]?.ports?.[0]?.port, 8080);
 
     // Fetch from inside cluster2's pod network: a client pod next to the server.
@@ -63,14 +74,23 @@ test('two clusters come up, a cluster2 pod is published and reachable, and teard
       body: { metadata: { name: 'edge' }, spec: { type: 'LoadBalancer', selector: { app: 'edge' }, ports: [{ name: 'http', port: 8080 }] } },
     });
     const edge = await pair.cluster2.pods.start({
-      namespace: 'smoke', name: 'edge-0', labels: { app: 'edge' }, gatewayAddress: true,
-      command: workloadCommand('http-server.ts'), env: { PORT: '8080', CLUSTER: 'cluster2' }, readinessPort: 8080,
+      namespace: 'smoke',
+      name: 'edge-0',
+      labels: { app: 'edge' },
+      gatewayAddress: true,
+      command: workloadCommand('http-server.ts'),
+      env: { PORT: '8080', CLUSTER: 'cluster2' },
+      readinessPort: 8080,
     });
     pids.push(edge.process.pid);
-    const lbIp = await waitFor('LoadBalancer ingress for smoke/edge', async () => {
-      const svc = await core2.readNamespacedService({ name: 'edge', namespace: 'smoke' });
-      return svc.status?.loadBalancer?.ingress?.[0]?.ip;
-    }, { timeoutMs: 30_000 });
+    const lbIp = await waitFor(
+      'LoadBalancer ingress for smoke/edge',
+      async () => {
+        const svc = await core2.readNamespacedService({ name: 'edge', namespace: 'smoke' });
+        return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(lbIp, edge.ip);
     // Gateway-range addresses stay reachable from the other cluster in gateway-only mode.
     assert.equal((JSON.parse(await outsider.exec('curl', ['-sS', '--max-time', '5', `http://${lbIp}:8080/`])) as { pod: string }).pod, 'edge-0');
@@ -82,8 +102,16 @@ test('two clusters come up, a cluster2 pod is published and reachable, and teard
   }
 
   // Nothing is left: processes, network namespaces, links, routes, state directory.
-  assert.deepEqual(pids.filter((p) => isAlive(p)), [], 'no harness process survives');
-  assert.deepEqual((await readdir('/run/netns').catch(() => [])).filter((n) => n.startsWith(prefix)), [], 'no network namespace survives');
+  assert.deepEqual(
+    pids.filter((p) => isAlive(p)),
+    [],
+    'no harness process survives',
+  );
+  assert.deepEqual(
+    (await readdir('/run/netns').catch(() => [])).filter((n) => n.startsWith(prefix)),
+    [],
+    'no network namespace survives',
+  );
   assert.equal((await run('ip', ['-o', 'link', 'show'])).includes(`${prefix}host`), false, 'no host link survives');
   assert.equal((await run('ip', ['route', 'show'])).includes(`${prefix}host`), false, 'no route survives');
   assert.equal((await run('cat', ['/proc/self/mountinfo'])).includes(`/run/netns/${prefix}`), false, 'no netns mount survives');

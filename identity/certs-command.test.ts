@@ -56,13 +56,20 @@ test('anchor, issuer and leaf chain verifies with openssl', async () => {
   await ok('issuer', '--ca-cert', join(out, 'ca.crt'), '--ca-key', join(out, 'ca.key'), '--lifetime', '4380h', '--out', out);
   await ok(
     'leaf',
-    '--ca-cert', join(out, 'issuer.crt'),
-    '--ca-key', join(out, 'issuer.key'),
-    '--service-account', 'web',
-    '--namespace', 'emojivoto',
-    '--lifetime', '90m',
-    '--clock-skew', '0s',
-    '--out', out,
+    '--ca-cert',
+    join(out, 'issuer.crt'),
+    '--ca-key',
+    join(out, 'issuer.key'),
+    '--service-account',
+    'web',
+    '--namespace',
+    'emojivoto',
+    '--lifetime',
+    '90m',
+    '--clock-skew',
+    '0s',
+    '--out',
+    out,
   );
   assert.deepEqual(readdirSync(out).sort(), ['ca.crt', 'ca.key', 'issuer.crt', 'issuer.key', 'tls.crt', 'tls.key']);
   for (const key of ['ca.key', 'issuer.key', 'tls.key']) {
@@ -83,7 +90,17 @@ test('anchor, issuer and leaf chain verifies with openssl', async () => {
   assert.equal(end - start, 90 * 60_000);
 
   // Issuing again into the same directory does not clobber the existing files...
-  await refused(out, /refusing to overwrite .*tls\.crt.*--force/, 'leaf', '--ca-cert', join(out, 'issuer.crt'), '--ca-key', join(out, 'issuer.key'), '--identity', ID);
+  await refused(
+    out,
+    /refusing to overwrite .*tls\.crt.*--force/,
+    'leaf',
+    '--ca-cert',
+    join(out, 'issuer.crt'),
+    '--ca-key',
+    join(out, 'issuer.key'),
+    '--identity',
+    ID,
+  );
   // ...unless asked to.
   await ok('leaf', '--ca-cert', join(out, 'issuer.crt'), '--ca-key', join(out, 'issuer.key'), '--identity', ID, '--out', out, '--force');
   assertOpensslVerifies(out, 'ca.crt', 'issuer.crt', 'tls.crt');
@@ -103,21 +120,50 @@ test('bad input is refused with a clear message, exit 2 and no files', async () 
   writeFileSync(join(pki, 'old-issuer.key'), oldIssuer.keyPem);
 
   const out = join(root, 'refused');
-  const leafFrom = (crt: string, key: string, ...rest: string[]) =>
-    ['leaf', '--ca-cert', join(pki, crt), '--ca-key', join(pki, key), ...rest];
+  const leafFrom = (crt: string, key: string, ...rest: string[]) => ['leaf', '--ca-cert', join(pki, crt), '--ca-key', join(pki, key), ...rest];
 
   await refused(out, /invalid identity "Web\.emojivoto.*uppercase/, ...leafFrom('issuer.crt', 'issuer.key', '--identity', ID.replace('web', 'Web')));
-  await refused(out, /invalid service account "web_1": it is not a DNS-1123 label/, ...leafFrom('issuer.crt', 'issuer.key', '--service-account', 'web_1', '--namespace', 'ns'));
+  await refused(
+    out,
+    /invalid service account "web_1": it is not a DNS-1123 label/,
+    ...leafFrom('issuer.crt', 'issuer.key', '--service-account', 'web_1', '--namespace', 'ns'),
+  );
   await refused(out, /missing workload: pass --service-account and --namespace/, ...leafFrom('issuer.crt', 'issuer.key', '--service-account', 'web'));
   await refused(out, /"CN=web\.emojivoto.*" is not a CA/, ...leafFrom('tls.crt', 'tls.key', '--identity', ID));
-  await refused(out, /"CN=identity\.linkerd\.cluster\.local" has pathlen 0, so it may only sign end-entity certificates/, 'issuer', '--ca-cert', join(pki, 'issuer.crt'), '--ca-key', join(pki, 'issuer.key'));
-  await refused(out, /identity issuer certificate "CN=identity\.linkerd\.cluster\.local" expired at/, ...leafFrom('old-issuer.crt', 'old-issuer.key', '--identity', ID));
-  await refused(out, /private key does not match the certificate "CN=identity\.linkerd\.cluster\.local"/, ...leafFrom('issuer.crt', 'ca.key', '--identity', ID));
+  await refused(
+    out,
+    /"CN=identity\.linkerd\.cluster\.local" has pathlen 0, so it may only sign end-entity certificates/,
+    'issuer',
+    '--ca-cert',
+    join(pki, 'issuer.crt'),
+    '--ca-key',
+    join(pki, 'issuer.key'),
+  );
+  await refused(
+    out,
+    /identity issuer certificate "CN=identity\.linkerd\.cluster\.local" expired at/,
+    ...leafFrom('old-issuer.crt', 'old-issuer.key', '--identity', ID),
+  );
+  await refused(
+    out,
+    /private key does not match the certificate "CN=identity\.linkerd\.cluster\.local"/,
+    ...leafFrom('issuer.crt', 'ca.key', '--identity', ID),
+  );
   await refused(out, /no PEM "CERTIFICATE" block found/, ...leafFrom('garbage.pem', 'issuer.key', '--identity', ID));
   await refused(out, /private key is not a readable, unencrypted PEM key/, ...leafFrom('issuer.crt', 'garbage.pem', '--identity', ID));
   await refused(out, /cannot read --ca-cert file ".*missing\.crt" \(ENOENT\)/, ...leafFrom('missing.crt', 'issuer.key', '--identity', ID));
   await refused(out, /--lifetime: invalid duration "1d"/, ...leafFrom('issuer.crt', 'issuer.key', '--identity', ID, '--lifetime', '1d'));
   await refused(out, /--lifetime must be greater than zero/, 'anchor', '--lifetime', '0s');
-  await refused(out, /invalid trust domain "cluster\.local\."/, 'issuer', '--ca-cert', join(pki, 'ca.crt'), '--ca-key', join(pki, 'ca.key'), '--trust-domain', 'cluster.local.');
+  await refused(
+    out,
+    /invalid trust domain "cluster\.local\."/,
+    'issuer',
+    '--ca-cert',
+    join(pki, 'ca.crt'),
+    '--ca-key',
+    join(pki, 'ca.key'),
+    '--trust-domain',
+    'cluster.local.',
+  );
   assert.equal(existsSync(out), false, 'failed commands create no output directory');
 });

@@ -46,10 +46,14 @@ function anchorCommand(): Command {
       const lifetimeMs = durationFlag(f, 'lifetime', '--lifetime', true);
       await asUsage(async () => {
         const anchor = await createTrustAnchor({ commonName, lifetimeMs });
-        const files = writeOutputFiles(out.out, [
-          { name: 'ca.crt', contents: anchor.certPem, secret: false },
-          { name: 'ca.key', contents: anchor.keyPem, secret: true },
-        ], out.force);
+        const files = writeOutputFiles(
+          out.out,
+          [
+            { name: 'ca.crt', contents: anchor.certPem, secret: false },
+            { name: 'ca.key', contents: anchor.keyPem, secret: true },
+          ],
+          out.force,
+        );
         report(files, 'trust anchor', anchor.cert);
       });
     });
@@ -59,10 +63,10 @@ function anchorCommand(): Command {
 
 function issuerCommand(): Command {
   return withSigner(withOutput(new Command('issuer')), 'trust anchor (ca.crt / ca.key)')
-    .description('create a cluster\'s identity issuer (intermediate CA, pathlen 0) signed by the trust anchor: issuer.crt, issuer.key')
-    .option('--trust-domain <domain>', 'the cluster\'s identity trust domain', Defaults.trustDomain)
+    .description("create a cluster's identity issuer (intermediate CA, pathlen 0) signed by the trust anchor: issuer.crt, issuer.key")
+    .option('--trust-domain <domain>', "the cluster's identity trust domain", Defaults.trustDomain)
     .option('--control-namespace <ns>', 'the Linkerd control-plane namespace', Defaults.linkerdNamespace)
-    .option('--lifetime <duration>', 'validity, Go duration syntax (clamped to the anchor\'s)', '8760h')
+    .option('--lifetime <duration>', "validity, Go duration syntax (clamped to the anchor's)", '8760h')
     .action(async function (this: Command) {
       const f = flags(this);
       const out = outputFlags(f);
@@ -73,10 +77,14 @@ function issuerCommand(): Command {
       await asUsage(async () => {
         const anchor = await loadSigner(signer, 'trust anchor');
         const issuer = await createIdentityIssuer(anchor.bundle, { trustDomain, controlNamespace, lifetimeMs });
-        const files = writeOutputFiles(out.out, [
-          { name: 'issuer.crt', contents: issuer.certPem, secret: false },
-          { name: 'issuer.key', contents: issuer.keyPem, secret: true },
-        ], out.force);
+        const files = writeOutputFiles(
+          out.out,
+          [
+            { name: 'issuer.crt', contents: issuer.certPem, secret: false },
+            { name: 'issuer.key', contents: issuer.keyPem, secret: true },
+          ],
+          out.force,
+        );
         report(files, 'identity issuer', issuer.cert);
       });
     });
@@ -92,7 +100,7 @@ function leafCommand(): Command {
     .option('--namespace <ns>', 'workload namespace')
     .option('--control-namespace <ns>', 'the Linkerd control-plane namespace', Defaults.linkerdNamespace)
     .option('--trust-domain <domain>', 'identity trust domain', Defaults.trustDomain)
-    .option('--lifetime <duration>', 'validity, Go duration syntax (clamped to the chain\'s)', '24h')
+    .option('--lifetime <duration>', "validity, Go duration syntax (clamped to the chain's)", '24h')
     .option('--clock-skew <duration>', 'clock skew allowance added on both sides', '20s')
     .action(async function (this: Command) {
       const f = flags(this);
@@ -104,10 +112,14 @@ function leafCommand(): Command {
         const identity = leafIdentity(f);
         const issuer = await loadSigner(signer, 'identity issuer');
         const leaf = await issueLeaf(issuer, { identity, lifetimeMs, skewMs });
-        const files = writeOutputFiles(out.out, [
-          { name: 'tls.crt', contents: leaf.chainPem, secret: false },
-          { name: 'tls.key', contents: leaf.keyPem, secret: true },
-        ], out.force);
+        const files = writeOutputFiles(
+          out.out,
+          [
+            { name: 'tls.crt', contents: leaf.chainPem, secret: false },
+            { name: 'tls.key', contents: leaf.keyPem, secret: true },
+          ],
+          out.force,
+        );
         report(files, `workload certificate for ${identity}`, leaf.cert);
       });
     });
@@ -125,9 +137,7 @@ function leafIdentity(f: Record<string, unknown>): string {
     return identity;
   }
   if (sa === undefined || ns === undefined) {
-    throw new UsageError(
-      'missing workload: pass --service-account and --namespace, or the full --identity name',
-    );
+    throw new UsageError('missing workload: pass --service-account and --namespace, or the full --identity name');
   }
   return formatIdentityName({
     serviceAccount: sa,
@@ -204,7 +214,5 @@ async function asUsage(run: () => Promise<void>): Promise<void> {
 
 function report(files: string[], what: string, cert: x509.X509Certificate): void {
   for (const file of files) process.stdout.write(`wrote ${file}\n`);
-  process.stdout.write(
-    `${what}: ${cert.subject}, valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}\n`,
-  );
+  process.stdout.write(`${what}: ${cert.subject}, valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}\n`);
 }

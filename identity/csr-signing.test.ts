@@ -9,15 +9,7 @@ import { InvalidIdentityNameError } from './identity-name.ts';
 import { createIdentityIssuer } from './issuer.ts';
 import { assertOpensslVerifies, openssl } from './openssl-test-util.ts';
 import { createTrustAnchor } from './trust-anchor.ts';
-import {
-  createSelfSignedCa,
-  type CryptoKeyPair,
-  generateKeyPair,
-  IssuerExpiredError,
-  IssuerNotCaError,
-  issueCertificate,
-  x509,
-} from './x509.ts';
+import { createSelfSignedCa, type CryptoKeyPair, generateKeyPair, IssuerExpiredError, IssuerNotCaError, issueCertificate, x509 } from './x509.ts';
 
 const ID = 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local';
 const HOUR = 3600_000;
@@ -30,9 +22,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const anchor = await createTrustAnchor();
 const issuer = await createIdentityIssuer(anchor);
 
-async function customCsr(
-  opts: { cn?: string[]; sans?: x509.JsonGeneralNames; keys?: CryptoKeyPair; hash?: string } = {},
-): Promise<Uint8Array> {
+async function customCsr(opts: { cn?: string[]; sans?: x509.JsonGeneralNames; keys?: CryptoKeyPair; hash?: string } = {}): Promise<Uint8Array> {
   const keys = opts.keys ?? (await generateKeyPair());
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: (opts.cn ?? [ID]).map((cn) => ({ CN: [cn] })),
@@ -93,13 +83,49 @@ test('accepts an empty CN and CSRs made by openssl', async () => {
 test('refuses CSRs that claim anything but the requested identity', async () => {
   const cases: Array<[string, Promise<Uint8Array>, RegExp]> = [
     ['mismatched SAN', customCsr({ sans: [{ type: 'dns', value: ID.replace('web', 'db') }] }), /DNS SAN "db\.emojivoto.*" does not match/],
-    ['extra IP SAN', customCsr({ sans: [{ type: 'dns', value: ID }, { type: 'ip', value: '10.0.0.1' }] }), /an IP SAN "10\.0\.0\.1"/],
+    [
+      'extra IP SAN',
+      customCsr({
+        sans: [
+          { type: 'dns', value: ID },
+          { type: 'ip', value: '10.0.0.1' },
+        ],
+      }),
+      /an IP SAN "10\.0\.0\.1"/,
+    ],
     ['mismatched CN', customCsr({ cn: ['admin'], sans: [{ type: 'dns', value: ID }] }), /CommonName "admin" does not match/],
     ['second CN', customCsr({ cn: [ID, 'admin'], sans: [{ type: 'dns', value: ID }] }), /CommonName "admin"/],
     ['no SAN', customCsr({}), /has 0 DNS SANs, expected exactly one/],
-    ['two DNS SANs', customCsr({ sans: [{ type: 'dns', value: ID }, { type: 'dns', value: 'x.example' }] }), /has 2 DNS SANs/],
-    ['email SAN', customCsr({ sans: [{ type: 'dns', value: ID }, { type: 'email', value: 'a@b.c' }] }), /an email SAN/],
-    ['URI SAN', customCsr({ sans: [{ type: 'dns', value: ID }, { type: 'url', value: 'spiffe://x/y' }] }), /a URI SAN/],
+    [
+      'two DNS SANs',
+      customCsr({
+        sans: [
+          { type: 'dns', value: ID },
+          { type: 'dns', value: 'x.example' },
+        ],
+      }),
+      /has 2 DNS SANs/,
+    ],
+    [
+      'email SAN',
+      customCsr({
+        sans: [
+          { type: 'dns', value: ID },
+          { type: 'email', value: 'a@b.c' },
+        ],
+      }),
+      /an email SAN/,
+    ],
+    [
+      'URI SAN',
+      customCsr({
+        sans: [
+          { type: 'dns', value: ID },
+          { type: 'url', value: 'spiffe://x/y' },
+        ],
+      }),
+      /a URI SAN/,
+    ],
   ];
   for (const [label, csr, why] of cases) {
     await assert.rejects(signCsr(await csr, issuer, RULES), (e: unknown) => {

@@ -29,12 +29,15 @@ test('rejects malformed names, saying what is wrong and what was expected', () =
     [`${'a'.repeat(64)}.ns.serviceaccount.identity.linkerd.cluster.local`, /64 characters long \(at most 63/],
   ];
   for (const [name, why] of cases) {
-    assert.throws(() => parseIdentityName(name), (e: unknown) => {
-      assert.ok(e instanceof InvalidIdentityNameError, name);
-      assert.match(e.message, why, name);
-      assert.match(e.message, /expected <service-account>\.<namespace>\.serviceaccount\.identity\./);
-      return true;
-    });
+    assert.throws(
+      () => parseIdentityName(name),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidIdentityNameError, name);
+        assert.match(e.message, why, name);
+        assert.match(e.message, /expected <service-account>\.<namespace>\.serviceaccount\.identity\./);
+        return true;
+      },
+    );
     assert.equal(isIdentityName(name), false);
   }
 });

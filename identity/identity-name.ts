@@ -95,7 +95,12 @@ function partsProblem(parts: IdentityParts): string | undefined {
   const checks: Array<[string, string, string | undefined, string]> = [
     ['service account', parts.serviceAccount, dns1123LabelProblem(parts.serviceAccount), 'the ServiceAccount name as in Kubernetes, e.g. "default"'],
     ['namespace', parts.namespace, dns1123LabelProblem(parts.namespace), 'the namespace name as in Kubernetes, e.g. "emojivoto"'],
-    ['control-plane namespace', parts.controlNamespace, dns1123LabelProblem(parts.controlNamespace), 'the namespace Linkerd is installed in, e.g. "linkerd"'],
+    [
+      'control-plane namespace',
+      parts.controlNamespace,
+      dns1123LabelProblem(parts.controlNamespace),
+      'the namespace Linkerd is installed in, e.g. "linkerd"',
+    ],
     ['trust domain', parts.trustDomain, trustDomainProblem(parts.trustDomain), 'the mesh trust domain, e.g. "cluster.local"'],
   ];
   for (const [what, value, problem, hint] of checks) {

@@ -22,10 +22,7 @@ export function issuerCommonName(controlNamespace: string, trustDomain: string):
 }
 
 export async function createIdentityIssuer(anchor: CertBundle, opts: IssuerOptions = {}): Promise<CertBundle> {
-  const name = issuerCommonName(
-    opts.controlNamespace ?? Defaults.linkerdNamespace,
-    opts.trustDomain ?? Defaults.trustDomain,
-  );
+  const name = issuerCommonName(opts.controlNamespace ?? Defaults.linkerdNamespace, opts.trustDomain ?? Defaults.trustDomain);
   return issueCertificate(anchor, {
     commonName: name,
     dnsNames: [name],

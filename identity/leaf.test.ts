@@ -50,7 +50,10 @@ test('the leaf has exactly the shape Linkerd issues, per openssl', async () => {
   // tls.key belongs to tls.crt.
   assert.ok(native.checkPrivateKey(nodeCrypto.createPrivateKey(leaf.keyPem)));
   // tls.crt is the leaf followed by the issuer.
-  assert.deepEqual(parseCertificates(leaf.chainPem).map((c) => c.subject), [`CN=${ID}`, issuerBundle.cert.subject]);
+  assert.deepEqual(
+    parseCertificates(leaf.chainPem).map((c) => c.subject),
+    [`CN=${ID}`, issuerBundle.cert.subject],
+  );
 });
 
 test('validity is now - skew .. now + lifetime + skew, clamped to the chain', async () => {

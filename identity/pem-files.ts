@@ -41,9 +41,7 @@ export function writeOutputFiles(dir: string, files: OutputFile[], force: boolea
   if (!force) {
     const existing = files.map((f) => join(dir, f.name)).filter(exists);
     if (existing.length > 0) {
-      throw new PemFileError(
-        `refusing to overwrite ${existing.join(', ')}: choose another --out directory or pass --force`,
-      );
+      throw new PemFileError(`refusing to overwrite ${existing.join(', ')}: choose another --out directory or pass --force`);
     }
   }
   const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

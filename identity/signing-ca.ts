@@ -1,14 +1,6 @@
 // Loading a CA (trust anchor or identity issuer) from PEM to sign with, refusing anything
 // that would produce certificates Linkerd rejects later, when the failure is harder to trace.
-import {
-  type CertBundle,
-  isCa,
-  IssuerExpiredError,
-  IssuerNotCaError,
-  loadCertBundle,
-  parseCertificates,
-  x509,
-} from './x509.ts';
+import { type CertBundle, isCa, IssuerExpiredError, IssuerNotCaError, loadCertBundle, parseCertificates, x509 } from './x509.ts';
 
 export interface SigningCa {
   bundle: CertBundle;
@@ -22,12 +14,7 @@ export interface SigningCa {
  * `role` names the CA in messages ("trust anchor", "identity issuer"). The certificate PEM may
  * carry the CA's chain after it, as Linkerd's issuer `crt.pem` may.
  */
-export async function loadSigningCa(
-  certPem: string,
-  keyPem: string,
-  role: string,
-  now: Date = new Date(),
-): Promise<SigningCa> {
+export async function loadSigningCa(certPem: string, keyPem: string, role: string, now: Date = new Date()): Promise<SigningCa> {
   const bundle = await loadCertBundle(certPem, keyPem);
   const chain = parseCertificates(certPem).slice(1);
   if (!isCa(bundle.cert)) {
@@ -39,8 +26,7 @@ export async function loadSigningCa(
   for (const cert of [bundle.cert, ...chain]) {
     if (cert.notAfter.getTime() <= now.getTime()) {
       throw new IssuerExpiredError(
-        `the ${role} certificate "${cert.subject}" expired at ${cert.notAfter.toISOString()}: ` +
-          `create a new ${role} and sign with it instead`,
+        `the ${role} certificate "${cert.subject}" expired at ${cert.notAfter.toISOString()}: ` + `create a new ${role} and sign with it instead`,
       );
     }
   }

@@ -83,24 +83,21 @@ test('loadCertBundle round-trips, accepts SEC1 keys and refuses mismatched or ga
     return true;
   });
   await assert.rejects(loadCertBundle('hello', ca.keyPem), PemParseError);
-  await assert.rejects(
-    loadCertBundle('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', ca.keyPem),
-    PemParseError,
-  );
+  await assert.rejects(loadCertBundle('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', ca.keyPem), PemParseError);
   await assert.rejects(loadCertBundle(ca.certPem, 'not a key'), PemParseError);
 
   const rsa = nodeCrypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  await assert.rejects(
-    loadCertBundle(ca.certPem, rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
-    UnsupportedKeyError,
-  );
+  await assert.rejects(loadCertBundle(ca.certPem, rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()), UnsupportedKeyError);
 });
 
 test('parseCertificates returns every block in order', async () => {
   const a = await createSelfSignedCa({ commonName: 'a.example' });
   const b = await createSelfSignedCa({ commonName: 'b.example' });
   const certs = parseCertificates(`# bundle\n${a.certPem}${b.certPem}`);
-  assert.deepEqual(certs.map((c) => c.subject), ['CN=a.example', 'CN=b.example']);
+  assert.deepEqual(
+    certs.map((c) => c.subject),
+    ['CN=a.example', 'CN=b.example'],
+  );
 });
 
 test('issuing refuses a non-CA issuer and an expired issuer', async () => {

@@ -138,11 +138,7 @@ export interface SignOptions extends IssueOptions {
 }
 
 /** Like issueCertificate, for a public key whose private half the caller keeps (a CSR's). */
-export async function signCertificate(
-  issuer: CertBundle,
-  subjectPublicKey: CryptoKey,
-  opts: SignOptions,
-): Promise<x509.X509Certificate> {
+export async function signCertificate(issuer: CertBundle, subjectPublicKey: CryptoKey, opts: SignOptions): Promise<x509.X509Certificate> {
   assertIsCa(issuer.cert);
   const issuerBc = issuer.cert.getExtension(x509.BasicConstraintsExtension);
   if (opts.isCa === true && issuerBc?.pathLength === 0) {
@@ -234,8 +230,7 @@ export async function loadCertBundle(certPem: string, keyPem: string): Promise<C
   assertP256(privateKey, 'the private key');
   if (!nodeCrypto.createPublicKey(privateKey).equals(certKey)) {
     throw new KeyMismatchError(
-      `the private key does not match the certificate "${cert.subject}": ` +
-        'pass the key file that was generated together with that certificate',
+      `the private key does not match the certificate "${cert.subject}": ` + 'pass the key file that was generated together with that certificate',
     );
   }
 

@@ -3,13 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import {
-  ApiException,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type ConfigurationOptions,
-} from '@kubernetes/client-node';
+import { ApiException, KubeConfig, PatchStrategy, setHeaderOptions, type ConfigurationOptions } from '@kubernetes/client-node';
 
 export { KubeConfig };
 
@@ -109,7 +103,7 @@ function agentKey(server: string, options: AgentOptions): string {
   for (const [k, v] of Object.entries(options).sort(([a], [b]) => a.localeCompare(b))) {
     if (v === undefined) continue;
     h.update(`\0${k}=`);
-    h.update(typeof v === 'string' || Buffer.isBuffer(v) ? v : JSON.stringify(v) ?? '');
+    h.update(typeof v === 'string' || Buffer.isBuffer(v) ? v : (JSON.stringify(v) ?? ''));
   }
   return h.digest('hex');
 }
@@ -121,7 +115,11 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string; ya
   else kc.loadFromDefault();
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
       throw new Error(`context "${opts.context}" not found in the kubeconfig (known contexts: ${known}); pass --context with one of them`);
     }
     kc.setCurrentContext(opts.context);

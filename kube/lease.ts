@@ -85,7 +85,16 @@ export class LeaderElector {
       try {
         await this.#api.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: new V1MicroTime(), renewTime: new V1MicroTime(), leaseTransitions: 0 } },
+          body: {
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: leaseSeconds,
+              acquireTime: new V1MicroTime(),
+              renewTime: new V1MicroTime(),
+              leaseTransitions: 0,
+            },
+          },
         });
         return true;
       } catch (e) {

@@ -11,7 +11,9 @@ async function withWatchServer(watch: 'hold' | 'expire', fn: (kc: KubeConfig) =>
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (watch === 'expire') {
-      res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 } }) + '\n');
+      res.end(
+        JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 } }) + '\n',
+      );
       return;
     }
     res.flushHeaders();
@@ -62,9 +64,18 @@ test('a relist reads every page, keeps no managedFields, and infers deletions on
     r.start();
     await r.listed();
     await r.stop();
-    assert.deepEqual(queries.map((q) => q._continue), [undefined, 'p2', 'p3']);
+    assert.deepEqual(
+      queries.map((q) => q._continue),
+      [undefined, 'p2', 'p3'],
+    );
     assert.ok(queries.every((q) => q.labelSelector === 'app=x' && q.limit > 0));
-    assert.deepEqual(r.list().map((o) => o.metadata?.name).sort(), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(
+      r
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['a', 'b', 'c', 'd'],
+    );
     assert.ok(r.list().every((o) => o.metadata?.managedFields === undefined));
     assert.deepEqual(events, ['added', 'added', 'added', 'added', 'listed']);
   });
@@ -95,10 +106,22 @@ test('a relist that fails on a later page removes nothing it did not see', async
     // whose second page fails.
     r.start();
     await r.listed();
-    assert.deepEqual(r.list().map((o) => o.metadata?.name).sort(), ['a', 'b']);
+    assert.deepEqual(
+      r
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['a', 'b'],
+    );
     await failure;
     await r.stop();
-    assert.deepEqual(r.list().map((o) => o.metadata?.name).sort(), ['a', 'b']);
+    assert.deepEqual(
+      r
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['a', 'b'],
+    );
     assert.equal(events.filter((e) => e.type === 'deleted').length, 0);
     assert.equal(calls, 3);
   });
@@ -107,18 +130,27 @@ test('a relist that fails on a later page removes nothing it did not see', async
 test('a projected cache holds what the projection returns, and a projection is required for it', async () => {
   await withWatchServer('hold', async (kubeConfig) => {
     type Slim = { metadata: { name?: string; namespace?: string; resourceVersion?: string }; keys: number };
-    const list = async (): Promise<KubernetesListObject<V1ConfigMap>> => ({ items: [{ ...cm('a'), data: { x: '1', y: '2' } }], metadata: { resourceVersion: '3' } });
+    const list = async (): Promise<KubernetesListObject<V1ConfigMap>> => ({
+      items: [{ ...cm('a'), data: { x: '1', y: '2' } }],
+      metadata: { resourceVersion: '3' },
+    });
     const r = new Reflector<V1ConfigMap, Slim>({
       kubeConfig,
       path: '/api/v1/configmaps',
       list,
-      project: (o) => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion }, keys: Object.keys(o.data ?? {}).length }),
+      project: (o) => ({
+        metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion },
+        keys: Object.keys(o.data ?? {}).length,
+      }),
       onEvent: () => undefined,
     });
     r.start();
     await r.listed();
     await r.stop();
-    assert.deepEqual(r.list().map((o) => [o.metadata.name, o.keys]), [['a', 2]]);
+    assert.deepEqual(
+      r.list().map((o) => [o.metadata.name, o.keys]),
+      [['a', 2]],
+    );
     // Without a projection the cache would hold ConfigMaps typed as Slim: the typecheck refuses it.
     // @ts-expect-error project is required when the cached type is not the listed one
     const unsound = new Reflector<V1ConfigMap, Slim>({ kubeConfig, path: '/api/v1/configmaps', list, onEvent: () => undefined });

@@ -141,7 +141,12 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
     let resourceVersion = '';
     let next: string | undefined;
     do {
-      const page = await this.#opts.list({ labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector, limit: LIST_PAGE_SIZE, _continue: next });
+      const page = await this.#opts.list({
+        labelSelector: this.#opts.labelSelector,
+        fieldSelector: this.#opts.fieldSelector,
+        limit: LIST_PAGE_SIZE,
+        _continue: next,
+      });
       for (const obj of page.items) {
         seen.add(keyOf(obj));
         this.#upsert(obj);
@@ -164,7 +169,10 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
       let settled = false;
       // The server ends a watch after timeoutSeconds; if it went silent (a partition leaves
       // the TCP connection open), give up a little later and reconnect.
-      const deadline = setTimeout(() => finish(new Error(`watch of ${this.#opts.path} got no end from the server within ${this.#timeoutSeconds + 30}s`)), (this.#timeoutSeconds + 30) * 1000);
+      const deadline = setTimeout(
+        () => finish(new Error(`watch of ${this.#opts.path} got no end from the server within ${this.#timeoutSeconds + 30}s`)),
+        (this.#timeoutSeconds + 30) * 1000,
+      );
       const finish = (err?: unknown) => {
         if (settled) return;
         settled = true;
@@ -173,7 +181,11 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
         if (err) reject(err);
         else resolve();
       };
-      const query: Record<string, string | number | boolean> = { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.#timeoutSeconds };
+      const query: Record<string, string | number | boolean> = {
+        resourceVersion: this.#resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: this.#timeoutSeconds,
+      };
       if (this.#opts.labelSelector) query['labelSelector'] = this.#opts.labelSelector;
       if (this.#opts.fieldSelector) query['fieldSelector'] = this.#opts.fieldSelector;
       this.#watch
@@ -254,6 +266,14 @@ export async function customObjectPage<T extends KubernetesObject>(
   ref: { group: string; version: string; namespace: string; plural: string },
   query: ListQuery,
 ): Promise<KubernetesListObject<T>> {
-  const res = (await api.listNamespacedCustomObject({ ...ref, ...query })) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
-  return { apiVersion: 'v1', kind: 'List', items: res.items ?? [], metadata: { resourceVersion: res.metadata?.resourceVersion, _continue: res.metadata?.continue } };
+  const res = (await api.listNamespacedCustomObject({ ...ref, ...query })) as {
+    items?: T[];
+    metadata?: { resourceVersion?: string; continue?: string };
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: res.items ?? [],
+    metadata: { resourceVersion: res.metadata?.resourceVersion, _continue: res.metadata?.continue },
+  };
 }

@@ -74,9 +74,15 @@ export function checkCommand(): Command {
       const waitMs = durationFlag('--wait', flags.wait, true);
       const metricsUrls = parseMetricsUrls(flags.metricsUrl);
       const access = loadKubeAccess({ kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs }, process.env);
-      const results = await runChecksUntil({ access, namespace: flags.namespace, linkerdNamespace: flags.linkerdNamespace, metricsUrls }, waitMs, (failing) => {
-        process.stderr.write(`waiting for ${failing.length} failing check(s): ${failing.map((r) => r.id + (r.link ? `[${r.link}]` : '')).join(', ')}\n`);
-      });
+      const results = await runChecksUntil(
+        { access, namespace: flags.namespace, linkerdNamespace: flags.linkerdNamespace, metricsUrls },
+        waitMs,
+        (failing) => {
+          process.stderr.write(
+            `waiting for ${failing.length} failing check(s): ${failing.map((r) => r.id + (r.link ? `[${r.link}]` : '')).join(', ')}\n`,
+          );
+        },
+      );
       process.stdout.write(formatCheckResults(results, output));
       if (results.some(isFailure)) process.exitCode = 1;
     }),
@@ -103,7 +109,9 @@ export function gatewaysCommand(): Command {
       const text = output === 'json' ? formatGatewaysJson(rows) : formatGatewaysTable(rows);
       process.stdout.write(text);
       if (output === 'table' && rows.some((r) => r.source === 'cluster')) {
-        process.stderr.write('note: without --metrics-url, ALIVE comes from the Link\'s GatewayAlive condition, NUM_SVC from counting mirror Services, and LATENCY is not known\n');
+        process.stderr.write(
+          "note: without --metrics-url, ALIVE comes from the Link's GatewayAlive condition, NUM_SVC from counting mirror Services, and LATENCY is not known\n",
+        );
       }
     }),
   );

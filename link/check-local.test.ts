@@ -7,7 +7,9 @@ import { fullLink } from '../model/link-fixtures.ts';
 
 const link = parseLink(fullLink());
 const NOW = new Date('2025-06-01T12:00:30Z');
-const lease = (holder: string | undefined, renew: string): V1Lease => ({ spec: { holderIdentity: holder, leaseDurationSeconds: 30, renewTime: new Date(renew) } });
+const lease = (holder: string | undefined, renew: string): V1Lease => ({
+  spec: { holderIdentity: holder, leaseDurationSeconds: 30, renewTime: new Date(renew) },
+});
 const status = (r: { status: string }) => r.status;
 
 describe('controllerCheck', () => {
@@ -29,15 +31,27 @@ describe('controllerCheck', () => {
 describe('gatewayAliveCheck', () => {
   it('says where liveness came from', () => {
     const fromStatus = gatewayAliveCheck(link, { source: 'status', condition: { type: 'GatewayAlive', status: 'True' } });
-    assert.equal(fromStatus.status === 'ok' && fromStatus.detail, "from the Link's GatewayAlive condition; pass --metrics-url east=<url> to read the controller's gateway_alive");
-    const dead = gatewayAliveCheck(link, { source: 'metrics', url: 'http://m/metrics', metrics: { alive: false, mirroredServices: 1, latency: undefined } });
+    assert.equal(
+      fromStatus.status === 'ok' && fromStatus.detail,
+      "from the Link's GatewayAlive condition; pass --metrics-url east=<url> to read the controller's gateway_alive",
+    );
+    const dead = gatewayAliveCheck(link, {
+      source: 'metrics',
+      url: 'http://m/metrics',
+      metrics: { alive: false, mirroredServices: 1, latency: undefined },
+    });
     assert.equal(dead.status === 'fail' && dead.message, 'gateway_alive{target_cluster_name="east"} is 0 at http://m/metrics');
     assert.equal(gatewayAliveCheck(link, { source: 'status', condition: undefined }).status, 'fail');
   });
 });
 
-const svc = (ns: string, name: string, labels: Record<string, string>): V1Service => ({ metadata: { namespace: ns, name, labels: { 'mirror.linkerd.io/mirrored-service': 'true', ...labels } } });
-const ep = (ns: string, name: string, ready: string[]): V1Endpoints => ({ metadata: { namespace: ns, name }, subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: [{ ip: '10.9.9.9' }] }] });
+const svc = (ns: string, name: string, labels: Record<string, string>): V1Service => ({
+  metadata: { namespace: ns, name, labels: { 'mirror.linkerd.io/mirrored-service': 'true', ...labels } },
+});
+const ep = (ns: string, name: string, ready: string[]): V1Endpoints => ({
+  metadata: { namespace: ns, name },
+  subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: [{ ip: '10.9.9.9' }] }],
+});
 
 describe('mirror checks', () => {
   const mirrors = [

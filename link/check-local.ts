@@ -15,17 +15,35 @@ export function crdCheck(crd: V1CustomResourceDefinition | undefined): CheckResu
   if (!crd) return { ...base, status: 'fail', message: `CustomResourceDefinition ${LINK_CRD_NAME} not found`, hint: INSTALL };
   const v = crd.spec.versions.find((x) => x.name === LINK_STORAGE_VERSION);
   if (!v?.served) {
-    const served = crd.spec.versions.filter((x) => x.served).map((x) => x.name).join(', ') || 'none';
-    return { ...base, status: 'fail', message: `${LINK_CRD_NAME} does not serve ${LINK_STORAGE_VERSION} (serves: ${served})`, hint: `upgrade the CRD: ${INSTALL}` };
+    const served =
+      crd.spec.versions
+        .filter((x) => x.served)
+        .map((x) => x.name)
+        .join(', ') || 'none';
+    return {
+      ...base,
+      status: 'fail',
+      message: `${LINK_CRD_NAME} does not serve ${LINK_STORAGE_VERSION} (serves: ${served})`,
+      hint: `upgrade the CRD: ${INSTALL}`,
+    };
   }
   const established = crd.status?.conditions?.find((c) => c.type === 'Established');
   if (established?.status !== 'True') {
-    return { ...base, status: 'fail', message: `${LINK_CRD_NAME} is not Established yet${established?.message ? ` (${established.message})` : ''}`, hint: 'wait for the API server to accept the CRD, then run check again (or use --wait)' };
+    return {
+      ...base,
+      status: 'fail',
+      message: `${LINK_CRD_NAME} is not Established yet${established?.message ? ` (${established.message})` : ''}`,
+      hint: 'wait for the API server to accept the CRD, then run check again (or use --wait)',
+    };
   }
   return { ...base, status: 'ok' };
 }
 
-export function linksValidCheck(namespace: string, valid: readonly Link[], invalid: ReadonlyArray<{ name: string; problems: readonly string[] }>): CheckResult {
+export function linksValidCheck(
+  namespace: string,
+  valid: readonly Link[],
+  invalid: ReadonlyArray<{ name: string; problems: readonly string[] }>,
+): CheckResult {
   const base = { id: 'links-valid', description: 'Link resources are valid' } as const;
   if (invalid.length > 0) {
     return {
@@ -47,7 +65,8 @@ export function controllerCheck(link: Link, lease: V1Lease | undefined, now: Dat
   const start = `start one: \`multicluster mirror --link ${name} --namespace ${ns}\`, or install with \`--controllers ${name}\` (or apply \`multicluster link\` output with its controller)`;
   if (!lease) return { ...base, status: 'fail', message: `no Lease ${ns}/${leaseName}: no controller has ever served this Link`, hint: start };
   const holder = lease.spec?.holderIdentity;
-  if (!holder) return { ...base, status: 'fail', message: `Lease ${ns}/${leaseName} has no holder: its controller stopped and released it`, hint: start };
+  if (!holder)
+    return { ...base, status: 'fail', message: `Lease ${ns}/${leaseName} has no holder: its controller stopped and released it`, hint: start };
   const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : NaN;
   const durationS = lease.spec?.leaseDurationSeconds ?? 0;
   const ageS = (now.getTime() - renewed) / 1000;
@@ -70,8 +89,20 @@ export function probeEndpointsCheck(link: Link, endpoints: V1Endpoints | undefin
   const ep = ObjectNames.probeService(name);
   const base = { id: 'probe-endpoints', description: 'gateway probe Endpoints exist', link: name } as const;
   const addresses = (endpoints?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
-  if (!endpoints) return { ...base, status: 'fail', message: `Endpoints ${ns}/${ep} not found`, hint: 'the controller writes them once it serves the Link: start it (see the controller check)' };
-  if (addresses.length === 0) return { ...base, status: 'fail', message: `Endpoints ${ns}/${ep} have no addresses`, hint: `check the Link's gatewayAddress (${link.spec.gatewayAddress ?? ''}) and the controller's logs` };
+  if (!endpoints)
+    return {
+      ...base,
+      status: 'fail',
+      message: `Endpoints ${ns}/${ep} not found`,
+      hint: 'the controller writes them once it serves the Link: start it (see the controller check)',
+    };
+  if (addresses.length === 0)
+    return {
+      ...base,
+      status: 'fail',
+      message: `Endpoints ${ns}/${ep} have no addresses`,
+      hint: `check the Link's gatewayAddress (${link.spec.gatewayAddress ?? ''}) and the controller's logs`,
+    };
   return { ...base, status: 'ok', detail: addresses.join(', ') };
 }
 
@@ -88,20 +119,38 @@ export function gatewayAliveCheck(link: Link, evidence: AliveEvidence): CheckRes
   const probeHint = `check that ${cluster}'s gateway answers ${link.spec.probeSpec?.path ?? '/ready'} on ${link.spec.gatewayAddress ?? '?'}:${link.spec.probeSpec?.port ?? '?'} from this cluster`;
   switch (evidence.source) {
     case 'metrics-error':
-      return { ...base, status: 'fail', message: evidence.message, hint: 'check that the controller runs and --metrics-url points at its admin address (--metrics-addr, default :9999)' };
+      return {
+        ...base,
+        status: 'fail',
+        message: evidence.message,
+        hint: 'check that the controller runs and --metrics-url points at its admin address (--metrics-addr, default :9999)',
+      };
     case 'metrics': {
       const alive = evidence.metrics.alive;
       if (alive === undefined) {
-        return { ...base, status: 'fail', message: `${evidence.url} has no gateway_alive{target_cluster_name="${cluster}"} series`, hint: 'point --metrics-url at the controller that holds the Link\'s Lease' };
+        return {
+          ...base,
+          status: 'fail',
+          message: `${evidence.url} has no gateway_alive{target_cluster_name="${cluster}"} series`,
+          hint: "point --metrics-url at the controller that holds the Link's Lease",
+        };
       }
-      if (!alive) return { ...base, status: 'fail', message: `gateway_alive{target_cluster_name="${cluster}"} is 0 at ${evidence.url}`, hint: probeHint };
+      if (!alive)
+        return { ...base, status: 'fail', message: `gateway_alive{target_cluster_name="${cluster}"} is 0 at ${evidence.url}`, hint: probeHint };
       return { ...base, status: 'ok', detail: `gateway_alive=1 from ${evidence.url}` };
     }
     case 'status': {
       const c = evidence.condition;
       const from = `from the Link's GatewayAlive condition; pass --metrics-url ${name}=<url> to read the controller's gateway_alive`;
-      if (!c) return { ...base, status: 'fail', message: `the Link has no GatewayAlive condition yet (${from})`, hint: 'the controller sets it after its first probe: start it (see the controller check)' };
-      if (c.status !== 'True') return { ...base, status: 'fail', message: `GatewayAlive=${c.status} (${c.reason ?? ''}: ${c.message ?? ''}) (${from})`, hint: probeHint };
+      if (!c)
+        return {
+          ...base,
+          status: 'fail',
+          message: `the Link has no GatewayAlive condition yet (${from})`,
+          hint: 'the controller sets it after its first probe: start it (see the controller check)',
+        };
+      if (c.status !== 'True')
+        return { ...base, status: 'fail', message: `GatewayAlive=${c.status} (${c.reason ?? ''}: ${c.message ?? ''}) (${from})`, hint: probeHint };
       return { ...base, status: 'ok', detail: from };
     }
   }
@@ -109,7 +158,8 @@ export function gatewayAliveCheck(link: Link, evidence: AliveEvidence): CheckRes
 
 const key = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
-const listSome = (names: readonly string[], max = 5) => names.slice(0, max).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');
+const listSome = (names: readonly string[], max = 5) =>
+  names.slice(0, max).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');
 
 /** Gateway-mode mirrors (no remote-discovery label) of this Link need ready gateway Endpoints. */
 export function mirrorEndpointsCheck(link: Link, mirrors: readonly V1Service[], endpoints: readonly V1Endpoints[]): CheckResult {

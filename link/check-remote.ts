@@ -6,7 +6,15 @@ import { parse as parseYaml } from 'yaml';
 import { apiErrorMessage, apiStatus, loadKubeConfig } from '../kube/client.ts';
 import { Defaults } from '../model/linkerd-names.ts';
 import type { CheckResult } from './check-report.ts';
-import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY, TrustBundleError, compareAnchors, describeAnchor, parseTrustBundle, type Anchor } from './check-trust.ts';
+import {
+  TRUST_ROOTS_CONFIGMAP,
+  TRUST_ROOTS_KEY,
+  TrustBundleError,
+  compareAnchors,
+  describeAnchor,
+  parseTrustBundle,
+  type Anchor,
+} from './check-trust.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, requestOptions } from './kube-access.ts';
 import type { Link } from '../model/link-types.ts';
@@ -81,15 +89,26 @@ export async function remoteCredentialsCheck(
   if (bad.length > 0) {
     const said = bad.map((c) => `${c.type}=False (${c.reason ?? ''}): ${c.message ?? ''}`).join('; ');
     return {
-      result: { id: 'remote-credentials', description: CREDENTIALS, link: name, status: 'fail', message: `the credentials work from here, but the Link's controller reports ${said}`, hint: `if the controller still fails, ${relink}` },
+      result: {
+        id: 'remote-credentials',
+        description: CREDENTIALS,
+        link: name,
+        status: 'fail',
+        message: `the credentials work from here, but the Link's controller reports ${said}`,
+        hint: `if the controller still fails, ${relink}`,
+      },
       remote: { ok: true, access },
     };
   }
-  return { result: { id: 'remote-credentials', description: CREDENTIALS, link: name, status: 'ok', detail: `listed Services in ${target} at ${server}` }, remote: { ok: true, access } };
+  return {
+    result: { id: 'remote-credentials', description: CREDENTIALS, link: name, status: 'ok', detail: `listed Services in ${target} at ${server}` },
+    remote: { ok: true, access },
+  };
 }
 
 /** Where a cluster's anchors were found, or why they were not. */
-export type AnchorSource = { kind: 'found'; anchors: Anchor[]; from: string } | { kind: 'absent'; tried: string } | { kind: 'error'; message: string };
+export type AnchorSource =
+  { kind: 'found'; anchors: Anchor[]; from: string } | { kind: 'absent'; tried: string } | { kind: 'error'; message: string };
 
 /**
  * Reads `linkerd-identity-trust-roots` (key ca-bundle.crt) in `ns`. When it is missing or
@@ -129,7 +148,10 @@ export async function readAnchors(access: KubeAccess, ns: string): Promise<Ancho
     if (roots === 'forbidden' && config === 'forbidden') {
       return { kind: 'error', message: `may not read ConfigMap ${ns}/${TRUST_ROOTS_CONFIGMAP} or ${ns}/linkerd-config` };
     }
-    return { kind: 'absent', tried: `ConfigMap ${ns}/${TRUST_ROOTS_CONFIGMAP}${roots === 'forbidden' ? ' (forbidden)' : ''} nor ${ns}/linkerd-config` };
+    return {
+      kind: 'absent',
+      tried: `ConfigMap ${ns}/${TRUST_ROOTS_CONFIGMAP}${roots === 'forbidden' ? ' (forbidden)' : ''} nor ${ns}/linkerd-config`,
+    };
   } catch (err) {
     return { kind: 'error', message: describeRequestError(err, `read Linkerd's trust roots in namespace ${ns}`, access).message };
   }
@@ -147,22 +169,44 @@ function anchorsFromLinkerdConfig(cm: V1ConfigMap): string | undefined {
   return undefined;
 }
 
-export function trustAnchorCheck(link: Link, local: AnchorSource, remote: AnchorSource | { kind: 'unreachable'; problem: string }, localNs: string): CheckResult {
+export function trustAnchorCheck(
+  link: Link,
+  local: AnchorSource,
+  remote: AnchorSource | { kind: 'unreachable'; problem: string },
+  localNs: string,
+): CheckResult {
   const name = link.metadata.name;
   const target = link.spec.targetClusterName ?? name;
   const remoteNs = link.spec.targetClusterLinkerdNamespace || Defaults.linkerdNamespace;
   const base = { id: 'trust-anchors', description: TRUST, link: name } as const;
   const install = `install Linkerd in both clusters with the same trust anchor (\`multicluster certs\` makes one), or pass --linkerd-namespace / set the Link's targetClusterLinkerdNamespace`;
-  if (remote.kind === 'unreachable') return { ...base, status: 'fail', message: `cannot read ${target}'s trust roots: the Link's credentials do not work (${remote.problem})`, hint: 'fix the remote credentials first (see that check)' };
+  if (remote.kind === 'unreachable')
+    return {
+      ...base,
+      status: 'fail',
+      message: `cannot read ${target}'s trust roots: the Link's credentials do not work (${remote.problem})`,
+      hint: 'fix the remote credentials first (see that check)',
+    };
   if (local.kind === 'error') return { ...base, status: 'fail', message: `cannot read this cluster's trust roots: ${local.message}`, hint: install };
   if (remote.kind === 'error') {
-    return { ...base, status: 'fail', message: `cannot read ${target}'s trust roots: ${remote.message}`, hint: `let the remote-access ServiceAccount get ConfigMap ${remoteNs}/${TRUST_ROOTS_CONFIGMAP} in ${target}` };
+    return {
+      ...base,
+      status: 'fail',
+      message: `cannot read ${target}'s trust roots: ${remote.message}`,
+      hint: `let the remote-access ServiceAccount get ConfigMap ${remoteNs}/${TRUST_ROOTS_CONFIGMAP} in ${target}`,
+    };
   }
   if (local.kind === 'absent' && remote.kind === 'absent') {
-    return { ...base, status: 'fail', message: `Linkerd is installed in neither cluster: found no ${local.tried} here (namespace ${localNs}) or in ${target} (namespace ${remoteNs})`, hint: install };
+    return {
+      ...base,
+      status: 'fail',
+      message: `Linkerd is installed in neither cluster: found no ${local.tried} here (namespace ${localNs}) or in ${target} (namespace ${remoteNs})`,
+      hint: install,
+    };
   }
   if (local.kind === 'absent') return { ...base, status: 'fail', message: `Linkerd is not installed here: found no ${local.tried}`, hint: install };
-  if (remote.kind === 'absent') return { ...base, status: 'fail', message: `Linkerd is not installed in ${target}: found no ${remote.tried}`, hint: install };
+  if (remote.kind === 'absent')
+    return { ...base, status: 'fail', message: `Linkerd is not installed in ${target}: found no ${remote.tried}`, hint: install };
   const cmp = compareAnchors(local.anchors, remote.anchors);
   switch (cmp.kind) {
     case 'equal':
@@ -179,7 +223,7 @@ export function trustAnchorCheck(link: Link, local: AnchorSource, remote: Anchor
         ...base,
         status: 'fail',
         message: `no anchor in common: this cluster trusts ${cmp.local.map(describeAnchor).join(', ')} (${local.from}); ${target} trusts ${cmp.remote.map(describeAnchor).join(', ')} (${remote.from})`,
-        hint: 'cross-cluster mTLS cannot work; reinstall one cluster\'s identity with the other\'s trust anchor (or add it to both bundles)',
+        hint: "cross-cluster mTLS cannot work; reinstall one cluster's identity with the other's trust anchor (or add it to both bundles)",
       };
   }
 }

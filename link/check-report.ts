@@ -41,7 +41,10 @@ export function formatCheckTable(results: readonly CheckResult[]): string {
   }
   const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
   const failed = count('fail');
-  lines.push('', `Status check results are ${failed > 0 ? SYMBOL.fail : SYMBOL.ok} (${count('ok')} passed, ${failed} failed, ${count('warn')} warnings)`);
+  lines.push(
+    '',
+    `Status check results are ${failed > 0 ? SYMBOL.fail : SYMBOL.ok} (${count('ok')} passed, ${failed} failed, ${count('warn')} warnings)`,
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -34,6 +34,9 @@ describe('trust anchor comparison', () => {
 
   it('rejects bundles without certificates or with broken ones', () => {
     assert.throws(() => parseTrustBundle(''), TrustBundleError);
-    assert.throws(() => parseTrustBundle('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'), /certificate #1 is not a valid X.509 certificate/);
+    assert.throws(
+      () => parseTrustBundle('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'),
+      /certificate #1 is not a valid X.509 certificate/,
+    );
   });
 });

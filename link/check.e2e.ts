@@ -34,9 +34,13 @@ interface Run {
 /** The CLI as users run it, keeping stdout and the exit code of failing runs too. */
 function mc(args: readonly string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--kubeconfig', env.pair.kubeconfigPath, '--context', env.pair.cluster1.context], (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--kubeconfig', env.pair.kubeconfigPath, '--context', env.pair.cluster1.context],
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -63,7 +67,8 @@ const byId = (checks: readonly JsonCheck[], id: string) => checks.find((c) => c.
 // The CLI costs seconds per start on a loaded machine, so waits poll the same code in-process.
 let access: KubeAccess;
 const metricsUrl = () => new URL(`http://127.0.0.1:${mirror.metricsPort}/metrics`);
-const checkNow = (metricsUrls: ReadonlyMap<string, URL> = new Map()) => runChecks({ access, namespace: MC_NS, linkerdNamespace: 'linkerd', metricsUrls });
+const checkNow = (metricsUrls: ReadonlyMap<string, URL> = new Map()) =>
+  runChecks({ access, namespace: MC_NS, linkerdNamespace: 'linkerd', metricsUrls });
 const failingIds = (results: readonly CheckResult[]) => results.filter((r) => r.status === 'fail').map((r) => r.id);
 const result = (results: readonly CheckResult[], id: string) => results.find((r) => r.id === id);
 const messageOf = (r: CheckResult | undefined) => (r && r.status !== 'ok' ? r.message : '');
@@ -85,7 +90,9 @@ async function deleteTrustRoots(core: CoreV1Api): Promise<void> {
 }
 
 async function mirrorCount(): Promise<number> {
-  const list = await env.core1.listServiceForAllNamespaces({ labelSelector: 'mirror.linkerd.io/mirrored-service=true,mirror.linkerd.io/cluster-name=cluster2' });
+  const list = await env.core1.listServiceForAllNamespaces({
+    labelSelector: 'mirror.linkerd.io/mirrored-service=true,mirror.linkerd.io/cluster-name=cluster2',
+  });
   return list.items.length;
 }
 
@@ -99,11 +106,22 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     // Two exported Services behind one backend, mirrored into an existing namespace.
     for (const core of [env.core1, env.core2]) await core.createNamespace({ body: { metadata: { name: 'web' } } });
     for (const name of ['web', 'api']) {
-      await env.core2.createNamespacedService({ namespace: 'web', body: { metadata: { name, labels: { 'mirror.linkerd.io/exported': 'true' } }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } });
+      await env.core2.createNamespacedService({
+        namespace: 'web',
+        body: {
+          metadata: { name, labels: { 'mirror.linkerd.io/exported': 'true' } },
+          spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+        },
+      });
     }
     await env.pair.cluster2.pods.start({
-      namespace: 'web', name: 'web-0', labels: { app: 'web' }, command: workloadCommand('http-server.ts'),
-      env: { PORT: '8080', CLUSTER: 'cluster2' }, ports: [{ name: 'http', containerPort: 8080 }], readinessPort: 8080,
+      namespace: 'web',
+      name: 'web-0',
+      labels: { app: 'web' },
+      command: workloadCommand('http-server.ts'),
+      env: { PORT: '8080', CLUSTER: 'cluster2' },
+      ports: [{ name: 'http', containerPort: 8080 }],
+      readinessPort: 8080,
     });
     mirror = await env.startMirror();
     await waitFor('two mirrors of cluster2', async () => ((await mirrorCount()) === 2 ? true : undefined), WAIT);
@@ -115,7 +133,20 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
   test('check passes on a linked pair that shares a trust anchor', async () => {
     const { run, checks } = await check(['--wait', '30s']);
     assert.equal(run.code, 0, JSON.stringify(failing(checks)));
-    assert.deepEqual(checks.map((c) => c.id), ['link-crd', 'links-valid', 'remote-credentials', 'trust-anchors', 'controller', 'probe-endpoints', 'gateway-alive', 'mirror-endpoints', 'orphan-mirrors']);
+    assert.deepEqual(
+      checks.map((c) => c.id),
+      [
+        'link-crd',
+        'links-valid',
+        'remote-credentials',
+        'trust-anchors',
+        'controller',
+        'probe-endpoints',
+        'gateway-alive',
+        'mirror-endpoints',
+        'orphan-mirrors',
+      ],
+    );
     assert.equal(byId(checks, 'mirror-endpoints')?.detail, '2 mirror Services');
     assert.match(byId(checks, 'gateway-alive')?.detail ?? '', /from the Link's GatewayAlive condition; pass --metrics-url cluster2=<url>/);
     assert.equal(byId(checks, 'controller')?.detail, 'held by mirror-a');
@@ -128,16 +159,25 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
   });
 
   test('gateways shows cluster2 alive with its mirror count', async () => {
-    const rows = await waitFor('gateways from the controller metrics', async () => {
-      const r = await readGateways({ access, namespace: MC_NS, metricsUrls: new Map([['cluster2', metricsUrl()]]) });
-      return r[0]?.numServices === 2 && r[0].latencyMs !== undefined ? r : undefined;
-    }, WAIT);
-    assert.deepEqual(rows.map((r) => [r.cluster, r.alive, r.numServices, r.source]), [['cluster2', true, 2, 'metrics']]);
+    const rows = await waitFor(
+      'gateways from the controller metrics',
+      async () => {
+        const r = await readGateways({ access, namespace: MC_NS, metricsUrls: new Map([['cluster2', metricsUrl()]]) });
+        return r[0]?.numServices === 2 && r[0].latencyMs !== undefined ? r : undefined;
+      },
+      WAIT,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.cluster, r.alive, r.numServices, r.source]),
+      [['cluster2', true, 2, 'metrics']],
+    );
 
     const table = await mc(['gateways', '--metrics-url', `cluster2=${metricsUrl().href}`]);
     assert.match(table.stdout, /^CLUSTER\s+ALIVE\s+NUM_SVC\s+LATENCY\ncluster2\s+True\s+2\s+p50=[\d.]+ms p95=[\d.]+ms p99=[\d.]+ms\n$/);
     const fallback = await mc(['gateways', '--cluster-name', 'cluster2', '-o', 'json']);
-    assert.deepEqual(JSON.parse(fallback.stdout), [{ clusterName: 'cluster2', link: 'cluster2', gateway: true, alive: true, numberOfServices: 2, latencyMs: null, source: 'cluster' }]);
+    assert.deepEqual(JSON.parse(fallback.stdout), [
+      { clusterName: 'cluster2', link: 'cluster2', gateway: true, alive: true, numberOfServices: 2, latencyMs: null, source: 'cluster' },
+    ]);
 
     const unknown = await mc(['gateways', '--cluster-name', 'nope']);
     assert.deepEqual([unknown.code, unknown.stdout], [2, '']);
@@ -145,7 +185,11 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     const closed = await freePort();
     await assert.rejects(
       readGateways({ access, namespace: MC_NS, metricsUrls: new Map([['cluster2', new URL(`http://127.0.0.1:${closed}/metrics`)]]) }),
-      (err: unknown) => err instanceof Error && /^Link cluster2: cannot read metrics from http:\/\/127\.0\.0\.1:\d+\/metrics: .*ECONNREFUSED.*; check that its controller runs/.test(err.message),
+      (err: unknown) =>
+        err instanceof Error &&
+        /^Link cluster2: cannot read metrics from http:\/\/127\.0\.0\.1:\d+\/metrics: .*ECONNREFUSED.*; check that its controller runs/.test(
+          err.message,
+        ),
     );
   });
 
@@ -153,8 +197,14 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     await putTrustRoots(env.core2, (await createTrustAnchor({ commonName: 'other-root' })).certPem);
     const differ = await check();
     assert.equal(differ.run.code, 1);
-    assert.deepEqual(failing(differ.checks).map((c) => c.id), ['trust-anchors']);
-    assert.match(failing(differ.checks)[0]?.error ?? '', /^no anchor in common: this cluster trusts CN=root\.linkerd\.cluster\.local .*; cluster2 trusts CN=other-root/);
+    assert.deepEqual(
+      failing(differ.checks).map((c) => c.id),
+      ['trust-anchors'],
+    );
+    assert.match(
+      failing(differ.checks)[0]?.error ?? '',
+      /^no anchor in common: this cluster trusts CN=root\.linkerd\.cluster\.local .*; cluster2 trusts CN=other-root/,
+    );
 
     // The same anchor written differently (CRLF, a comment) is the same anchor.
     await putTrustRoots(env.core2, `# shared root\r\n${anchorPem.replace(/\n/g, '\r\n')}`);
@@ -171,30 +221,54 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
 
   test('check fails on the controller when it is gone past its lease', async () => {
     await mirror.proc.kill(); // a crash: the Lease keeps its holder until it expires
-    const gone = await waitFor('the controller check to fail', async () => {
-      const r = await checkNow();
-      return result(r, 'controller')?.status === 'fail' ? r : undefined;
-    }, WAIT);
+    const gone = await waitFor(
+      'the controller check to fail',
+      async () => {
+        const r = await checkNow();
+        return result(r, 'controller')?.status === 'fail' ? r : undefined;
+      },
+      WAIT,
+    );
     const controller = result(gone, 'controller');
-    assert.match(messageOf(controller), /^Lease linkerd-multicluster\/service-mirror-write-cluster2 held by mirror-a was last renewed \d+s ago, past its 4s duration/);
+    assert.match(
+      messageOf(controller),
+      /^Lease linkerd-multicluster\/service-mirror-write-cluster2 held by mirror-a was last renewed \d+s ago, past its 4s duration/,
+    );
     assert.match(controller?.status === 'fail' ? controller.hint : '', /multicluster mirror --link cluster2/);
 
     mirror = await env.startMirror('mirror-b');
-    const back = await waitFor('check to pass with a new controller', async () => {
-      const r = await checkNow();
-      return failingIds(r).length === 0 ? r : undefined;
-    }, WAIT);
-    assert.deepEqual(result(back, 'controller'), { id: 'controller', description: 'a service-mirror controller runs', link: 'cluster2', status: 'ok', detail: 'held by mirror-b' });
+    const back = await waitFor(
+      'check to pass with a new controller',
+      async () => {
+        const r = await checkNow();
+        return failingIds(r).length === 0 ? r : undefined;
+      },
+      WAIT,
+    );
+    assert.deepEqual(result(back, 'controller'), {
+      id: 'controller',
+      description: 'a service-mirror controller runs',
+      link: 'cluster2',
+      status: 'ok',
+      detail: 'held by mirror-b',
+    });
   });
 
   test('check fails on the credentials when the remote ServiceAccount is deleted', async () => {
     await env.core2.deleteNamespacedServiceAccount({ name: SA, namespace: MC_NS });
-    const revoked = await waitFor('the credentials check to fail', async () => {
-      const r = await checkNow();
-      return result(r, 'remote-credentials')?.status === 'fail' ? r : undefined;
-    }, WAIT);
+    const revoked = await waitFor(
+      'the credentials check to fail',
+      async () => {
+        const r = await checkNow();
+        return result(r, 'remote-credentials')?.status === 'fail' ? r : undefined;
+      },
+      WAIT,
+    );
     const cred = result(revoked, 'remote-credentials');
-    assert.match(messageOf(cred), /^cluster2 \(https:\/\/\S+\) rejected the credentials in Secret linkerd-multicluster\/cluster-credentials-cluster2: .*401/);
+    assert.match(
+      messageOf(cred),
+      /^cluster2 \(https:\/\/\S+\) rejected the credentials in Secret linkerd-multicluster\/cluster-credentials-cluster2: .*401/,
+    );
     assert.match(cred?.status === 'fail' ? cred.hint : '', /re-run `multicluster link .*--cluster-name cluster2`/);
     assert.match(messageOf(result(revoked, 'trust-anchors')), /the Link's credentials do not work/);
     assert.equal(result(revoked, 'controller')?.status, 'ok');
@@ -218,21 +292,44 @@ describe('check, gateways and unlink on real clusters', { concurrency: false, ti
     const absent = async (what: string, read: () => Promise<unknown>) => {
       await assert.rejects(read(), (err: unknown) => isNotFound(err), `${what} is deleted`);
     };
-    await absent('the Link', () => env.custom1.getNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' }));
+    await absent('the Link', () =>
+      env.custom1.getNamespacedCustomObject({
+        group: 'multicluster.linkerd.io',
+        version: 'v1alpha3',
+        namespace: MC_NS,
+        plural: 'links',
+        name: 'cluster2',
+      }),
+    );
     await absent('the credentials Secret', () => env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS }));
     await absent('the probe Endpoints', probeEndpoints);
     const secrets = await env.core1.listSecretForAllNamespaces({ labelSelector: 'multicluster.linkerd.io/cluster-name=cluster2' });
-    assert.deepEqual(secrets.items.map((s) => s.metadata?.name), [], 'the linkerd-namespace credentials copy is deleted');
+    assert.deepEqual(
+      secrets.items.map((s) => s.metadata?.name),
+      [],
+      'the linkerd-namespace credentials copy is deleted',
+    );
     assert.equal(await mirrorCount(), 0, 'mirror Services are deleted');
-    const eps = await waitFor('mirror Endpoints to go', async () => {
-      const l = await env.core1.listEndpointsForAllNamespaces({ labelSelector: 'mirror.linkerd.io/cluster-name=cluster2,mirror.linkerd.io/mirrored-service=true' });
-      return l.items.length === 0 ? l.items : undefined;
-    }, WAIT);
+    const eps = await waitFor(
+      'mirror Endpoints to go',
+      async () => {
+        const l = await env.core1.listEndpointsForAllNamespaces({
+          labelSelector: 'mirror.linkerd.io/cluster-name=cluster2,mirror.linkerd.io/mirrored-service=true',
+        });
+        return l.items.length === 0 ? l.items : undefined;
+      },
+      WAIT,
+    );
     assert.deepEqual(eps, []);
 
     const afterUnlink = await checkNow();
     assert.deepEqual(failingIds(afterUnlink), []);
-    assert.deepEqual(result(afterUnlink, 'links-valid'), { id: 'links-valid', description: 'Link resources are valid', status: 'ok', detail: 'no Links in namespace linkerd-multicluster' });
+    assert.deepEqual(result(afterUnlink, 'links-valid'), {
+      id: 'links-valid',
+      description: 'Link resources are valid',
+      status: 'ok',
+      detail: 'no Links in namespace linkerd-multicluster',
+    });
     assert.equal(result(afterUnlink, 'orphan-mirrors')?.status, 'ok');
   });
 });

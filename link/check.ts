@@ -1,11 +1,27 @@
 // `multicluster check`: fetches what each check needs from the SOURCE cluster (and, through
 // each Link's credentials, its target) and evaluates upstream's multicluster categories.
 // One round is a list of results; --wait repeats rounds until nothing fails or time is up.
-import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition, type V1Endpoints } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1CustomResourceDefinition,
+  type V1Endpoints,
+} from '@kubernetes/client-node';
 import { UsageError } from '../cli/usage-error.ts';
 import { apiStatus } from '../kube/client.ts';
 import { Defaults, Labels, ObjectNames } from '../model/linkerd-names.ts';
-import { controllerCheck, crdCheck, gatewayAliveCheck, linksValidCheck, mirrorEndpointsCheck, orphanMirrorsCheck, probeEndpointsCheck, type AliveEvidence } from './check-local.ts';
+import {
+  controllerCheck,
+  crdCheck,
+  gatewayAliveCheck,
+  linksValidCheck,
+  mirrorEndpointsCheck,
+  orphanMirrorsCheck,
+  probeEndpointsCheck,
+  type AliveEvidence,
+} from './check-local.ts';
 import { readAnchors, remoteCredentialsCheck, trustAnchorCheck, type AnchorSource, type LinkWideCondition } from './check-remote.ts';
 import { isFailure, type CheckResult } from './check-report.ts';
 import { fetchMetrics, gatewayMetricsFor } from './gateways-metrics.ts';
@@ -36,14 +52,19 @@ export async function runChecks(o: CheckOptions): Promise<CheckResult[]> {
   const ro = requestOptions(access);
   const now = o.now ?? (() => new Date());
   const notReached = (err: unknown, action: string, id: CheckResult['id'], description: string): CheckResult => ({
-    id, description, status: 'fail', message: describeRequestError(err, action, access).message, hint: 'fix access to this cluster (--context, --kubeconfig), then run check again',
+    id,
+    description,
+    status: 'fail',
+    message: describeRequestError(err, action, access).message,
+    hint: 'fix access to this cluster (--context, --kubeconfig), then run check again',
   });
 
   let crd: V1CustomResourceDefinition | undefined;
   try {
     crd = await access.kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: LINK_CRD_NAME }, ro);
   } catch (err) {
-    if (apiStatus(err) !== 404) return [notReached(err, `read CustomResourceDefinition ${LINK_CRD_NAME}`, 'link-crd', `Link CRD exists and serves ${LINK_STORAGE_VERSION}`)];
+    if (apiStatus(err) !== 404)
+      return [notReached(err, `read CustomResourceDefinition ${LINK_CRD_NAME}`, 'link-crd', `Link CRD exists and serves ${LINK_STORAGE_VERSION}`)];
   }
   const crdResult = crdCheck(crd);
   if (crdResult.status === 'fail') return [crdResult];
@@ -69,14 +90,22 @@ export async function runChecks(o: CheckOptions): Promise<CheckResult[]> {
   }
   const unknown = [...o.metricsUrls.keys()].filter((n) => !raw.some((r) => r.metadata?.name === n));
   if (unknown.length > 0) {
-    throw new UsageError(`--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in namespace ${namespace}: use the Link's name (kubectl -n ${namespace} get links)`);
+    throw new UsageError(
+      `--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in namespace ${namespace}: use the Link's name (kubectl -n ${namespace} get links)`,
+    );
   }
 
   const core = access.kc.makeApiClient(CoreV1Api);
   const mirrorSelector = `${Labels.mirroredService}=true`;
   const [mirrors, mirrorEndpoints, localAnchors] = await Promise.all([
-    core.listServiceForAllNamespaces({ labelSelector: mirrorSelector }, ro).then((l) => l.items, (err: unknown) => err),
-    core.listEndpointsForAllNamespaces({ labelSelector: mirrorSelector }, ro).then((l) => l.items, (err: unknown) => err),
+    core.listServiceForAllNamespaces({ labelSelector: mirrorSelector }, ro).then(
+      (l) => l.items,
+      (err: unknown) => err,
+    ),
+    core.listEndpointsForAllNamespaces({ labelSelector: mirrorSelector }, ro).then(
+      (l) => l.items,
+      (err: unknown) => err,
+    ),
     links.length > 0 ? readAnchors(access, o.linkerdNamespace) : Promise.resolve<AnchorSource>({ kind: 'absent', tried: '' }),
   ]);
 
@@ -86,23 +115,54 @@ export async function runChecks(o: CheckOptions): Promise<CheckResult[]> {
       const cred = await remoteCredentialsCheck(access, link, conditions);
       results.push(cred.result);
       const remoteNs = link.spec.targetClusterLinkerdNamespace || Defaults.linkerdNamespace;
-      const remoteAnchors = cred.remote.ok ? await readAnchors(cred.remote.access, remoteNs) : ({ kind: 'unreachable', problem: cred.remote.problem } as const);
+      const remoteAnchors = cred.remote.ok
+        ? await readAnchors(cred.remote.access, remoteNs)
+        : ({ kind: 'unreachable', problem: cred.remote.problem } as const);
       results.push(trustAnchorCheck(link, localAnchors, remoteAnchors, o.linkerdNamespace));
-      results.push(controllerCheck(link, await readOptional(() => access.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: ObjectNames.lease(link.metadata.name), namespace }, ro)), now()));
+      results.push(
+        controllerCheck(
+          link,
+          await readOptional(() =>
+            access.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: ObjectNames.lease(link.metadata.name), namespace }, ro),
+          ),
+          now(),
+        ),
+      );
       if (linkGatewayAddresses(link).length > 0 && linkProbe(link)) {
-        const probe = await readOptional<V1Endpoints>(() => core.readNamespacedEndpoints({ name: ObjectNames.probeService(link.metadata.name), namespace }, ro));
+        const probe = await readOptional<V1Endpoints>(() =>
+          core.readNamespacedEndpoints({ name: ObjectNames.probeService(link.metadata.name), namespace }, ro),
+        );
         results.push(probeEndpointsCheck(link, probe));
         results.push(gatewayAliveCheck(link, await aliveEvidence(o, link, conditions)));
         if (Array.isArray(mirrors) && Array.isArray(mirrorEndpoints)) results.push(mirrorEndpointsCheck(link, mirrors, mirrorEndpoints));
-        else results.push(notReached(Array.isArray(mirrors) ? mirrorEndpoints : mirrors, 'list mirror Services and Endpoints', 'mirror-endpoints', 'gateway mirror Services have endpoints'));
+        else
+          results.push(
+            notReached(
+              Array.isArray(mirrors) ? mirrorEndpoints : mirrors,
+              'list mirror Services and Endpoints',
+              'mirror-endpoints',
+              'gateway mirror Services have endpoints',
+            ),
+          );
       }
       return results;
     }),
   );
 
   const linked = new Set(raw.map((r) => r.spec?.targetClusterName).filter((c): c is string => typeof c === 'string'));
-  const orphans = Array.isArray(mirrors) ? orphanMirrorsCheck(mirrors, linked) : notReached(mirrors, 'list mirror Services', 'orphan-mirrors', 'no orphan mirror Services');
-  return [crdResult, linksValidCheck(namespace, links.map((l) => l.link), invalid), ...perLink.flat(), orphans];
+  const orphans = Array.isArray(mirrors)
+    ? orphanMirrorsCheck(mirrors, linked)
+    : notReached(mirrors, 'list mirror Services', 'orphan-mirrors', 'no orphan mirror Services');
+  return [
+    crdResult,
+    linksValidCheck(
+      namespace,
+      links.map((l) => l.link),
+      invalid,
+    ),
+    ...perLink.flat(),
+    orphans,
+  ];
 
   async function readOptional<T>(read: () => Promise<T>): Promise<T | undefined> {
     try {
@@ -135,7 +195,12 @@ function linkWideConditions(r: RawLink): LinkWideCondition[] {
  * Runs rounds until none fails or `waitMs` has passed (0: one round). `onRetry` hears about
  * each failing round that will be retried; only the last round's results are returned.
  */
-export async function runChecksUntil(o: CheckOptions, waitMs: number, onRetry: (failing: readonly CheckResult[]) => void, retryMs = 2000): Promise<CheckResult[]> {
+export async function runChecksUntil(
+  o: CheckOptions,
+  waitMs: number,
+  onRetry: (failing: readonly CheckResult[]) => void,
+  retryMs = 2000,
+): Promise<CheckResult[]> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const results = await runChecks(o);

@@ -80,11 +80,17 @@ describe('multicluster link: bad input', { concurrency: true }, () => {
   });
 
   it('rejects a cluster name that is not a DNS label', async () => {
-    assertRefused(await cli(['link', '--cluster-name', 'East_1', '--kubeconfig', kubeconfig]), /^Error: --cluster-name: "East_1" must be a DNS-1123 label/);
+    assertRefused(
+      await cli(['link', '--cluster-name', 'East_1', '--kubeconfig', kubeconfig]),
+      /^Error: --cluster-name: "East_1" must be a DNS-1123 label/,
+    );
   });
 
   it('rejects an invalid selector', async () => {
-    assertRefused(await cli(['link', '--cluster-name', 'east', '-l', 'app in web', '--kubeconfig', kubeconfig]), /^Error: --selector: cannot parse "app in web"/);
+    assertRefused(
+      await cli(['link', '--cluster-name', 'east', '-l', 'app in web', '--kubeconfig', kubeconfig]),
+      /^Error: --selector: cannot parse "app in web"/,
+    );
   });
 
   it('rejects gateway flags with --gateway=false', async () => {
@@ -95,15 +101,24 @@ describe('multicluster link: bad input', { concurrency: true }, () => {
   });
 
   it('rejects an unknown context', async () => {
-    assertRefused(await cli(['link', '--cluster-name', 'east', '--context', 'nope', '--kubeconfig', kubeconfig]), /^Error: context "nope" not found in kubeconfig .*one of: fake/);
+    assertRefused(
+      await cli(['link', '--cluster-name', 'east', '--context', 'nope', '--kubeconfig', kubeconfig]),
+      /^Error: context "nope" not found in kubeconfig .*one of: fake/,
+    );
   });
 
   it('rejects a missing kubeconfig', async () => {
-    assertRefused(await cli(['link', '--cluster-name', 'east', '--kubeconfig', '/nonexistent/kubeconfig']), /^Error: cannot load kubeconfig \/nonexistent\/kubeconfig/);
+    assertRefused(
+      await cli(['link', '--cluster-name', 'east', '--kubeconfig', '/nonexistent/kubeconfig']),
+      /^Error: cannot load kubeconfig \/nonexistent\/kubeconfig/,
+    );
   });
 
   it('reports an unreachable API server', async () => {
-    assertRefused(await cli(['link', '--cluster-name', 'east', '--kubeconfig', kubeconfig]), /^Error: cannot reach the API server of context "fake" .*ECONNREFUSED/);
+    assertRefused(
+      await cli(['link', '--cluster-name', 'east', '--kubeconfig', kubeconfig]),
+      /^Error: cannot reach the API server of context "fake" .*ECONNREFUSED/,
+    );
   });
 
   it('rejects an unknown output format before contacting the cluster', async () => {
@@ -114,11 +129,17 @@ describe('multicluster link: bad input', { concurrency: true }, () => {
 
 describe('multicluster install / allow / unlink: bad input', { concurrency: true }, () => {
   it('install rejects unknown --set keys', async () => {
-    assertRefused(await cli(['install', '--set', 'gateway.colour=blue']), /^Error: --set gateway.colour: unknown key; supported keys are namespace, /);
+    assertRefused(
+      await cli(['install', '--set', 'gateway.colour=blue']),
+      /^Error: --set gateway.colour: unknown key; supported keys are namespace, /,
+    );
   });
   it('install rejects bad values', async () => {
     assertRefused(await cli(['install', '--set', 'gateway.port=http']), /^Error: --set gateway.port=http: expected a port number/);
-    assertRefused(await cli(['install', '--gateway-service-type', 'Ingress']), /^Error: --gateway-service-type "Ingress": expected one of LoadBalancer, NodePort, ClusterIP/);
+    assertRefused(
+      await cli(['install', '--gateway-service-type', 'Ingress']),
+      /^Error: --gateway-service-type "Ingress": expected one of LoadBalancer, NodePort, ClusterIP/,
+    );
     assertRefused(await cli(['install', '--controllers', 'ok,Not_OK']), /^Error: --controllers: "Not_OK" must be a DNS-1123 label/);
     assertRefused(await cli(['install', '--gateway=maybe']), /^Error: --gateway=maybe: expected true or false/);
   });

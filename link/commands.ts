@@ -50,7 +50,10 @@ function parseBoolFlag(name: string): (v: string | boolean) => boolean {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const commaList = (values: readonly string[]): string[] =>
-  values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 
 function parsePortFlag(flag: string, v: string): number {
   const n = /^\d+$/.test(v) ? Number(v) : NaN;
@@ -123,7 +126,11 @@ interface InstallFlags {
 function installCommand(): Command {
   return new Command('install')
     .description('Output the multicluster extension manifests (namespace, Link CRD, gateway, remote access, controllers) for kubectl apply')
-    .addOption(new Option('--gateway [enabled]', 'install the gateway (use --gateway=false in clusters that are only linked from)').default(true).argParser(parseBoolFlag('gateway')))
+    .addOption(
+      new Option('--gateway [enabled]', 'install the gateway (use --gateway=false in clusters that are only linked from)')
+        .default(true)
+        .argParser(parseBoolFlag('gateway')),
+    )
     .option('--gateway-service-type <type>', 'gateway Service type: LoadBalancer, NodePort or ClusterIP (default LoadBalancer)')
     .option('--set <key=value>', 'override a value, e.g. gateway.port=4143 or controllers[0].link.ref.name=east (repeatable)', collect, [])
     .option('--controllers <links>', 'comma-separated Link names to run managed mirror controllers for (repeatable)', collect, [])
@@ -206,8 +213,16 @@ function linkCommand(): Command {
     .option('--gateway-port <port>', 'gateway port, overriding the Service port named mc-gateway')
     .option('--excluded-annotations <list>', 'annotations not copied to mirrors: exact keys, or prefixes ending in /* (repeatable)', collect, [])
     .option('--excluded-labels <list>', 'labels not copied to mirrors: exact keys, or prefixes ending in /* (repeatable)', collect, [])
-    .addOption(new Option('--gateway [enabled]', 'use the target gateway; --gateway=false links pod-to-pod (flat network)').default(true).argParser(parseBoolFlag('gateway')))
-    .option('--token-lifetime <duration>', 'lifetime of the bounded token (TokenRequest); 0 uses the ServiceAccount token Secret', DEFAULT_TOKEN_LIFETIME)
+    .addOption(
+      new Option('--gateway [enabled]', 'use the target gateway; --gateway=false links pod-to-pod (flat network)')
+        .default(true)
+        .argParser(parseBoolFlag('gateway')),
+    )
+    .option(
+      '--token-lifetime <duration>',
+      'lifetime of the bounded token (TokenRequest); 0 uses the ServiceAccount token Secret',
+      DEFAULT_TOKEN_LIFETIME,
+    )
     .option('--create-credentials', 'create the ServiceAccount token Secret in the target if it is missing (the only write)', false)
     .option('--trust-domain <domain>', "target's identity trust domain (default: from linkerd-config)")
     .option('--cluster-domain <domain>', "target's cluster domain (default: from linkerd-config)")
@@ -215,7 +230,11 @@ function linkCommand(): Command {
     .option('--image-pull-policy <policy>', 'Always, IfNotPresent or Never', DEFAULT_PULL_POLICY)
     .option('--enable-headless-services', 'mirror headless Services as headless', false)
     .option('--enable-namespace-creation', 'let the controller create missing namespaces (install needs --set enableNamespaceCreation=true)', false)
-    .addOption(new Option('--controller [enabled]', 'include the mirror controller; false when install --controllers manages it').default(true).argParser(parseBoolFlag('controller')))
+    .addOption(
+      new Option('--controller [enabled]', 'include the mirror controller; false when install --controllers manages it')
+        .default(true)
+        .argParser(parseBoolFlag('controller')),
+    )
     .option('--timeout <duration>', 'per-request timeout against the target API server', '15s')
     .addOption(outputOption());
   cmd.action((flags: LinkFlags) =>
@@ -230,14 +249,25 @@ function linkCommand(): Command {
         serviceAccountName: flags.serviceAccountName,
         linkerdNamespace: flags.linkerdNamespace,
         apiServerAddress: flags.apiServerAddress,
-        gateway: flags.gateway ? { name: flags.gatewayName, namespace: flags.gatewayNamespace, addresses: plan.gatewayAddresses, port: plan.gatewayPort } : undefined,
+        gateway: flags.gateway
+          ? { name: flags.gatewayName, namespace: flags.gatewayNamespace, addresses: plan.gatewayAddresses, port: plan.gatewayPort }
+          : undefined,
         tokenLifetimeSeconds: plan.tokenLifetimeSeconds,
         createCredentials: flags.createCredentials,
         trustDomain: flags.trustDomain,
         clusterDomain: flags.clusterDomain,
         log: createLogger().with({ command: 'link', cluster: flags.clusterName }),
       });
-      write(renderLinkManifests({ ...plan.input, kubeconfig: facts.kubeconfig, trustDomain: facts.trustDomain, clusterDomain: facts.clusterDomain, gateway: facts.gateway }), format);
+      write(
+        renderLinkManifests({
+          ...plan.input,
+          kubeconfig: facts.kubeconfig,
+          trustDomain: facts.trustDomain,
+          clusterDomain: facts.clusterDomain,
+          gateway: facts.gateway,
+        }),
+        format,
+      );
     }),
   );
   return cmd;
@@ -264,7 +294,9 @@ export function planLink(flags: LinkFlags, explicit: (option: string) => boolean
       throw new UsageError(`${names.join(', ')} cannot be used with --gateway=false: pod-to-pod links mirror with --remote-discovery-selector only`);
     }
   } else if (isEmptySelector(selector)) {
-    throw new UsageError('--selector is empty, so nothing would be mirrored through the gateway: pass a selector such as mirror.linkerd.io/exported=true');
+    throw new UsageError(
+      '--selector is empty, so nothing would be mirrored through the gateway: pass a selector such as mirror.linkerd.io/exported=true',
+    );
   }
   let gatewayAddresses: string[] | undefined;
   if (flags.gatewayAddresses !== undefined) {
@@ -276,7 +308,8 @@ export function planLink(flags: LinkFlags, explicit: (option: string) => boolean
   }
   const gatewayPort = flags.gatewayPort === undefined ? undefined : parsePortFlag('--gateway-port', flags.gatewayPort);
   const tokenLifetimeMs = parseDurationFlag('--token-lifetime', flags.tokenLifetime, true);
-  if (tokenLifetimeMs > 0 && tokenLifetimeMs < 600_000) throw new UsageError(`--token-lifetime "${flags.tokenLifetime}": the API server requires at least 10m`);
+  if (tokenLifetimeMs > 0 && tokenLifetimeMs < 600_000)
+    throw new UsageError(`--token-lifetime "${flags.tokenLifetime}": the API server requires at least 10m`);
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout, false);
   if (flags.apiServerAddress !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.apiServerAddress)) {
     throw new UsageError(`--api-server-address "${flags.apiServerAddress}": expected a URL such as https://10.0.0.1:6443`);
@@ -294,7 +327,12 @@ export function planLink(flags: LinkFlags, explicit: (option: string) => boolean
       excludedAnnotations: commaList(flags.excludedAnnotations),
       excludedLabels: commaList(flags.excludedLabels),
       controller: flags.controller
-        ? { image: flags.image, imagePullPolicy, enableHeadlessServices: flags.enableHeadlessServices, enableNamespaceCreation: flags.enableNamespaceCreation }
+        ? {
+            image: flags.image,
+            imagePullPolicy,
+            enableHeadlessServices: flags.enableHeadlessServices,
+            enableNamespaceCreation: flags.enableNamespaceCreation,
+          }
         : undefined,
     },
     gatewayAddresses,
@@ -332,7 +370,11 @@ function unlinkCommand(): Command {
         checkClusterName('--cluster-name', flags.clusterName);
         const timeoutMs = parseDurationFlag('--timeout', flags.timeout, false);
         const access = loadKubeAccess({ kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs }, process.env);
-        const input = await readUnlinkInput(access, { clusterName: flags.clusterName, namespace: flags.namespace, onlyController: flags.onlyController });
+        const input = await readUnlinkInput(access, {
+          clusterName: flags.clusterName,
+          namespace: flags.namespace,
+          onlyController: flags.onlyController,
+        });
         write(renderUnlink(input), format);
       }),
     );

@@ -145,7 +145,10 @@ export function renderController(opts: ControllerOptions): Manifest[] {
 }
 
 /** Stubs for deleting everything `renderController` creates, Deployment first so it stops mirroring. */
-export function controllerObjectNames(linkName: string, namespace: string): Array<[apiVersion: string, kind: string, name: string, namespace?: string]> {
+export function controllerObjectNames(
+  linkName: string,
+  namespace: string,
+): Array<[apiVersion: string, kind: string, name: string, namespace?: string]> {
   const name = ObjectNames.controller(linkName);
   const roleName = `controller-read-remote-creds-${linkName}`;
   return [

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../cli/usage-error.ts';
-import { gatewayMetricsFor, histogramBuckets, histogramQuantile, MetricsParseError, parseMetricsUrls, parsePrometheusText, type Bucket } from './gateways-metrics.ts';
+import {
+  gatewayMetricsFor,
+  histogramBuckets,
+  histogramQuantile,
+  MetricsParseError,
+  parseMetricsUrls,
+  parsePrometheusText,
+  type Bucket,
+} from './gateways-metrics.ts';
 
 // What prom-client serves for the mirror (trimmed): one Link with 10 probes.
 const TEXT = `# HELP gateway_alive Whether the remote gateway passed its probes (1), failed them (0)
@@ -39,23 +47,76 @@ describe('parsePrometheusText', () => {
 describe('histogramQuantile', () => {
   const b = (pairs: Array<[number, number]>): Bucket[] => pairs.map(([le, count]) => ({ le, count }));
   it('interpolates within the bucket holding the rank, like Prometheus', () => {
-    const buckets = b([[1, 0], [2, 4], [5, 8], [10, 10], [Infinity, 10]]);
+    const buckets = b([
+      [1, 0],
+      [2, 4],
+      [5, 8],
+      [10, 10],
+      [Infinity, 10],
+    ]);
     assert.equal(histogramQuantile(0.5, buckets), 2 + 3 * (1 / 4)); // rank 5: 1 of 4 into (2,5]
     assert.equal(histogramQuantile(0.2, buckets), 1 + 1 * (2 / 4)); // rank 2 in (1,2]
     assert.equal(histogramQuantile(0.95, buckets), 5 + 5 * (1.5 / 2));
     assert.equal(histogramQuantile(1, buckets), 10);
   });
   it('starts the first bucket at zero', () => {
-    assert.equal(histogramQuantile(0.5, b([[4, 2], [Infinity, 2]])), 2);
+    assert.equal(
+      histogramQuantile(
+        0.5,
+        b([
+          [4, 2],
+          [Infinity, 2],
+        ]),
+      ),
+      2,
+    );
   });
   it('answers the highest finite bound for ranks in +Inf', () => {
-    assert.equal(histogramQuantile(0.99, b([[1, 1], [2, 2], [Infinity, 100]])), 2);
+    assert.equal(
+      histogramQuantile(
+        0.99,
+        b([
+          [1, 1],
+          [2, 2],
+          [Infinity, 100],
+        ]),
+      ),
+      2,
+    );
   });
   it('is undefined without observations or without +Inf, and sorts its input', () => {
-    assert.equal(histogramQuantile(0.5, b([[1, 0], [Infinity, 0]])), undefined);
-    assert.equal(histogramQuantile(0.5, b([[1, 3], [2, 5]])), undefined);
+    assert.equal(
+      histogramQuantile(
+        0.5,
+        b([
+          [1, 0],
+          [Infinity, 0],
+        ]),
+      ),
+      undefined,
+    );
+    assert.equal(
+      histogramQuantile(
+        0.5,
+        b([
+          [1, 3],
+          [2, 5],
+        ]),
+      ),
+      undefined,
+    );
     assert.equal(histogramQuantile(0.5, []), undefined);
-    assert.equal(histogramQuantile(0.5, b([[Infinity, 4], [2, 4], [1, 0]])), 1.5);
+    assert.equal(
+      histogramQuantile(
+        0.5,
+        b([
+          [Infinity, 4],
+          [2, 4],
+          [1, 0],
+        ]),
+      ),
+      1.5,
+    );
     assert.throws(() => histogramQuantile(1.5, b([[Infinity, 1]])), RangeError);
   });
   it('reads the buckets of one cluster from samples', () => {
@@ -82,7 +143,11 @@ describe('parseMetricsUrls', () => {
   });
   it('rejects malformed and repeated entries with a usage error', () => {
     for (const bad of ['http://x/metrics', '=http://x', 'a=', 'a=ftp://x', 'a=not a url']) {
-      assert.throws(() => parseMetricsUrls([bad]), (err: unknown) => err instanceof UsageError && /expected <link>=<url>/.test(err.message), bad);
+      assert.throws(
+        () => parseMetricsUrls([bad]),
+        (err: unknown) => err instanceof UsageError && /expected <link>=<url>/.test(err.message),
+        bad,
+      );
     }
     assert.throws(() => parseMetricsUrls(['a=http://x', 'a=http://y']), /given twice/);
   });

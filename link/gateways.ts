@@ -36,7 +36,9 @@ export async function readGateways(o: GatewaysOptions): Promise<GatewayRow[]> {
   try {
     const list = (await o.access.kc
       .makeApiClient(CustomObjectsApi)
-      .listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: o.namespace, plural: LINK_PLURAL }, ro)) as { items?: unknown[] };
+      .listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: o.namespace, plural: LINK_PLURAL }, ro)) as {
+      items?: unknown[];
+    };
     items = list.items ?? [];
   } catch (err) {
     throw describeRequestError(err, `list Links in namespace ${o.namespace}`, o.access);
@@ -52,18 +54,24 @@ export async function readGateways(o: GatewaysOptions): Promise<GatewayRow[]> {
   }
   const unknown = [...o.metricsUrls.keys()].filter((n) => !links.some((l) => l.link.metadata.name === n));
   if (unknown.length > 0) {
-    throw new UsageError(`--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in namespace ${o.namespace}: use the Link's name (kubectl -n ${o.namespace} get links)`);
+    throw new UsageError(
+      `--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in namespace ${o.namespace}: use the Link's name (kubectl -n ${o.namespace} get links)`,
+    );
   }
   const selected = links.filter((l) => o.clusterName === undefined || l.link.spec.targetClusterName === o.clusterName);
   if (o.clusterName !== undefined && selected.length === 0) {
-    throw new UsageError(`no Link in namespace ${o.namespace} targets cluster "${o.clusterName}": check --cluster-name (kubectl -n ${o.namespace} get links)`);
+    throw new UsageError(
+      `no Link in namespace ${o.namespace} targets cluster "${o.clusterName}": check --cluster-name (kubectl -n ${o.namespace} get links)`,
+    );
   }
 
   let mirrorCounts: Map<string, number> | undefined;
   const countMirrors = async (): Promise<Map<string, number>> => {
     if (mirrorCounts) return mirrorCounts;
     try {
-      const svcs = await o.access.kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces({ labelSelector: `${Labels.mirroredService}=true,${Labels.clusterName}` }, ro);
+      const svcs = await o.access.kc
+        .makeApiClient(CoreV1Api)
+        .listServiceForAllNamespaces({ labelSelector: `${Labels.mirroredService}=true,${Labels.clusterName}` }, ro);
       mirrorCounts = new Map();
       for (const s of svcs.items) {
         const c = s.metadata?.labels?.[Labels.clusterName] ?? '';
@@ -86,14 +94,32 @@ export async function readGateways(o: GatewaysOptions): Promise<GatewayRow[]> {
         m = gatewayMetricsFor(await fetchMetrics(url, o.access.timeoutMs), cluster);
       } catch (err) {
         if (err instanceof MetricsFetchError) {
-          throw new Error(`Link ${link.metadata.name}: ${err.message}; check that its controller runs and --metrics-url points at its admin address (--metrics-addr, default :9999)`);
+          throw new Error(
+            `Link ${link.metadata.name}: ${err.message}; check that its controller runs and --metrics-url points at its admin address (--metrics-addr, default :9999)`,
+          );
         }
         throw err;
       }
-      rows.push({ cluster, link: link.metadata.name, gateway, alive: gateway ? m.alive : undefined, numServices: m.mirroredServices, latencyMs: gateway ? m.latency : undefined, source: 'metrics' });
+      rows.push({
+        cluster,
+        link: link.metadata.name,
+        gateway,
+        alive: gateway ? m.alive : undefined,
+        numServices: m.mirroredServices,
+        latencyMs: gateway ? m.latency : undefined,
+        source: 'metrics',
+      });
     } else {
       const counts = await countMirrors();
-      rows.push({ cluster, link: link.metadata.name, gateway, alive: gateway ? alive : undefined, numServices: counts.get(cluster) ?? 0, latencyMs: undefined, source: 'cluster' });
+      rows.push({
+        cluster,
+        link: link.metadata.name,
+        gateway,
+        alive: gateway ? alive : undefined,
+        numServices: counts.get(cluster) ?? 0,
+        latencyMs: undefined,
+        source: 'cluster',
+      });
     }
   }
   return rows.sort((a, b) => a.cluster.localeCompare(b.cluster));
@@ -121,7 +147,10 @@ const aliveText = (r: GatewayRow) => (!r.gateway ? '-' : r.alive === undefined ?
 
 /** Left-aligned columns separated by two spaces, like kubectl and upstream's table. */
 export function formatGatewaysTable(rows: readonly GatewayRow[]): string {
-  const table = [['CLUSTER', 'ALIVE', 'NUM_SVC', 'LATENCY'], ...rows.map((r) => [r.cluster, aliveText(r), r.numServices === undefined ? '-' : String(r.numServices), formatLatency(r.latencyMs)])];
+  const table = [
+    ['CLUSTER', 'ALIVE', 'NUM_SVC', 'LATENCY'],
+    ...rows.map((r) => [r.cluster, aliveText(r), r.numServices === undefined ? '-' : String(r.numServices), formatLatency(r.latencyMs)]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
@@ -129,7 +158,15 @@ export function formatGatewaysTable(rows: readonly GatewayRow[]): string {
 export function formatGatewaysJson(rows: readonly GatewayRow[]): string {
   return (
     JSON.stringify(
-      rows.map((r) => ({ clusterName: r.cluster, link: r.link, gateway: r.gateway, alive: r.alive ?? null, numberOfServices: r.numServices ?? null, latencyMs: r.latencyMs ?? null, source: r.source })),
+      rows.map((r) => ({
+        clusterName: r.cluster,
+        link: r.link,
+        gateway: r.gateway,
+        alive: r.alive ?? null,
+        numberOfServices: r.numServices ?? null,
+        latencyMs: r.latencyMs ?? null,
+        source: r.source,
+      })),
       null,
       2,
     ) + '\n'

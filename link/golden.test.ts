@@ -43,7 +43,10 @@ function check(name: string, objects: Manifest[]): void {
   golden(name, yaml);
   const list = JSON.parse(renderManifests(objects, 'json')) as { kind: string; items: unknown[] };
   assert.equal(list.kind, 'List');
-  assert.deepEqual(list.items, parseAllDocuments(yaml).map((d) => d.toJS() as unknown));
+  assert.deepEqual(
+    list.items,
+    parseAllDocuments(yaml).map((d) => d.toJS() as unknown),
+  );
 }
 
 const installFlags = { gateway: true, set: [], controllers: [], output: 'yaml' };
@@ -109,7 +112,10 @@ describe('golden manifests', () => {
   });
 
   it('unlink --only-controller', () => {
-    check('unlink_only_controller', renderUnlink({ clusterName: 'east', namespace: 'linkerd-multicluster', onlyController: true, mirrors: [], clusterSecrets: [] }));
+    check(
+      'unlink_only_controller',
+      renderUnlink({ clusterName: 'east', namespace: 'linkerd-multicluster', onlyController: true, mirrors: [], clusterSecrets: [] }),
+    );
   });
 
   it('link output is identical between runs and embeds a one-cluster kubeconfig', () => {

@@ -8,7 +8,15 @@ import { linkCrd } from './link-crd.ts';
 import type { Manifest } from './manifest.ts';
 import { renderRemoteAccess } from './remote-access.ts';
 import type { PullPolicy } from './version.ts';
-import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, DEFAULT_IMAGE, DEFAULT_PULL_POLICY, EXTENSION_LABEL, EXTENSION_VALUE, PULL_POLICIES } from './version.ts';
+import {
+  CONTROLLER_CLUSTER_ROLE,
+  CREATED_BY,
+  DEFAULT_IMAGE,
+  DEFAULT_PULL_POLICY,
+  EXTENSION_LABEL,
+  EXTENSION_VALUE,
+  PULL_POLICIES,
+} from './version.ts';
 
 /** A `--set` or flag value that cannot be used; the message names the key and what it accepts. */
 export class InvalidValueError extends Error {
@@ -74,7 +82,8 @@ export function clusterNameProblem(name: string): string | undefined {
   if (name === '') return 'must not be empty';
   // probe-<name> is a Service name, which must stay within 63 characters.
   if (name.length > 57) return `"${name}" is longer than 57 characters (the probe Service name probe-<name> would exceed 63)`;
-  if (!DNS1123_LABEL.test(name)) return `"${name}" must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit`;
+  if (!DNS1123_LABEL.test(name))
+    return `"${name}" must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit`;
   return undefined;
 }
 
@@ -142,10 +151,7 @@ const CONTROLLER_SETTERS: Record<string, (c: Partial<ControllerValues>, v: strin
   'gateway.probe.port': (c, v, k) => (c.probePort = parsePort(k, v)),
 };
 
-export const SUPPORTED_SET_KEYS: readonly string[] = [
-  ...Object.keys(SETTERS),
-  ...Object.keys(CONTROLLER_SETTERS).map((k) => `controllers[N].${k}`),
-];
+export const SUPPORTED_SET_KEYS: readonly string[] = [...Object.keys(SETTERS), ...Object.keys(CONTROLLER_SETTERS).map((k) => `controllers[N].${k}`)];
 
 export function parsePullPolicy(v: string, what: string): PullPolicy {
   const found = PULL_POLICIES.find((p) => p === v);
@@ -236,11 +242,19 @@ export function renderInstall(values: InstallValues): Manifest[] {
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
-      metadata: { name: CONTROLLER_CLUSTER_ROLE, labels: { ...labels, component: 'controller' }, annotations: { 'linkerd.io/created-by': CREATED_BY } },
+      metadata: {
+        name: CONTROLLER_CLUSTER_ROLE,
+        labels: { ...labels, component: 'controller' },
+        annotations: { 'linkerd.io/created-by': CREATED_BY },
+      },
       rules: [
         { apiGroups: [''], resources: ['endpoints', 'services'], verbs: ['list', 'get', 'watch', 'create', 'delete', 'update', 'patch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'get', 'watch', 'create', 'delete', 'update', 'patch'] },
-        { apiGroups: [''], resources: ['namespaces'], verbs: values.enableNamespaceCreation ? ['list', 'get', 'watch', 'create'] : ['list', 'get', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: ['namespaces'],
+          verbs: values.enableNamespaceCreation ? ['list', 'get', 'watch', 'create'] : ['list', 'get', 'watch'],
+        },
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       ],
     },

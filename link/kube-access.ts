@@ -64,7 +64,9 @@ export function loadKubeAccess(opts: KubeAccessOptions, env: Readonly<Record<str
   }
   const ctx = kc.getContextObject(contextName);
   if (!ctx) {
-    throw new ContextNotFoundError(`context "${contextName}" not found in kubeconfig ${source}: pass --context with one of: ${names.join(', ') || 'none'}`);
+    throw new ContextNotFoundError(
+      `context "${contextName}" not found in kubeconfig ${source}: pass --context with one of: ${names.join(', ') || 'none'}`,
+    );
   }
   kc.setCurrentContext(contextName);
   const cluster = kc.getCluster(ctx.cluster);
@@ -121,7 +123,8 @@ export function describeRequestError(err: unknown, action: string, access: KubeA
   const where = `context "${access.contextName}" (${access.cluster.server})`;
   if (err instanceof ApiException) {
     const reason = statusMessage(err).replace(/\s+/g, ' ');
-    if (err.code === 401) return new ApiRequestError(`cannot ${action}: the credentials of ${where} were rejected (${reason}); log in again or pick another --context`);
+    if (err.code === 401)
+      return new ApiRequestError(`cannot ${action}: the credentials of ${where} were rejected (${reason}); log in again or pick another --context`);
     if (err.code === 403) return new ApiRequestError(`cannot ${action} in ${where}: forbidden (${reason}); use a context with permission to do so`);
     return new ApiRequestError(`cannot ${action} in ${where}: ${reason}`);
   }
@@ -132,7 +135,10 @@ export function describeRequestError(err: unknown, action: string, access: KubeA
       `cannot verify the API server certificate of ${where} to ${action}: ${why}; check certificate-authority in the kubeconfig and --context`,
     );
   }
-  const reason = (err instanceof Error && err.name === 'AbortError') || /abort/i.test(raw) ? `no answer within ${access.timeoutMs / 1000}s` : raw.split('\n')[0] ?? raw;
+  const reason =
+    (err instanceof Error && err.name === 'AbortError') || /abort/i.test(raw)
+      ? `no answer within ${access.timeoutMs / 1000}s`
+      : (raw.split('\n')[0] ?? raw);
   return new ApiServerUnreachableError(
     `cannot reach the API server of ${where} to ${action}: ${reason.replace(/^request to \S+ failed, reason: /, '')}; check that the cluster is running and --context/--kubeconfig point at it`,
   );

@@ -98,7 +98,12 @@ function refSchema(description: string): JsonSchema {
         maxLength: 253,
         pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
       }),
-      kind: str('Kind is kind of the referent.', { default: 'Service', minLength: 1, maxLength: 63, pattern: '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$' }),
+      kind: str('Kind is kind of the referent.', {
+        default: 'Service',
+        minLength: 1,
+        maxLength: 63,
+        pattern: '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$',
+      }),
       name: str('Name is the name of the referent.', { minLength: 1, maxLength: 253 }),
       namespace: str('Namespace is the namespace of the referent.', { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
     },
@@ -165,8 +170,16 @@ export function linkSchema(version: LinkVersion): JsonSchema {
 
   spec.federatedServiceSelector = selectorSchema('Selector for federated service members');
   if (version === 'v1alpha3') {
-    spec.excludedAnnotations = { type: 'array', description: 'Annotations to exclude when mirroring (exact key, or prefix ending in /*)', items: { type: 'string' } };
-    spec.excludedLabels = { type: 'array', description: 'Labels to exclude when mirroring (exact key, or prefix ending in /*)', items: { type: 'string' } };
+    spec.excludedAnnotations = {
+      type: 'array',
+      description: 'Annotations to exclude when mirroring (exact key, or prefix ending in /*)',
+      items: { type: 'string' },
+    };
+    spec.excludedLabels = {
+      type: 'array',
+      description: 'Labels to exclude when mirroring (exact key, or prefix ending in /*)',
+      items: { type: 'string' },
+    };
   }
   root.properties = {
     ...root.properties,

@@ -69,9 +69,7 @@ export interface LinkRenderInput {
   excludedAnnotations: string[];
   excludedLabels: string[];
   /** Undefined when the controller is managed elsewhere (e.g. `install --controllers`). */
-  controller:
-    | { image: string; imagePullPolicy: PullPolicy; enableHeadlessServices: boolean; enableNamespaceCreation: boolean }
-    | undefined;
+  controller: { image: string; imagePullPolicy: PullPolicy; enableHeadlessServices: boolean; enableNamespaceCreation: boolean } | undefined;
 }
 
 export function renderLink(input: LinkRenderInput): Link {

@@ -59,14 +59,30 @@ test('install, link and unlink on real clusters', { timeout: 300_000 }, async ()
       readinessPort: 4143,
     });
     const core2 = pair.cluster2.kubeConfig.makeApiClient(CoreV1Api);
-    const gatewayIp = await waitFor('gateway LoadBalancer address', async () => {
-      const svc = await core2.readNamespacedService({ name: 'linkerd-gateway', namespace: 'linkerd-multicluster' });
-      return svc.status?.loadBalancer?.ingress?.[0]?.ip;
-    }, { timeoutMs: 30_000 });
+    const gatewayIp = await waitFor(
+      'gateway LoadBalancer address',
+      async () => {
+        const svc = await core2.readNamespacedService({ name: 'linkerd-gateway', namespace: 'linkerd-multicluster' });
+        return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+      },
+      { timeoutMs: 30_000 },
+    );
 
     // link against cluster2, applied to cluster1 (no Linkerd here, so domains are given).
     await kubectl(c1, ['create', 'namespace', 'linkerd']);
-    const linkArgs = ['link', '--context', c2, '--cluster-name', 'cluster2', '--trust-domain', 'cluster.local', '--cluster-domain', 'cluster.local', '--excluded-labels', 'evil.linkerd/*'];
+    const linkArgs = [
+      'link',
+      '--context',
+      c2,
+      '--cluster-name',
+      'cluster2',
+      '--trust-domain',
+      'cluster.local',
+      '--cluster-domain',
+      'cluster.local',
+      '--excluded-labels',
+      'evil.linkerd/*',
+    ];
     const linkOut = await mc(linkArgs);
     await kubectl(c1, ['apply', '-f', '-'], linkOut);
     for (const line of (await kubectl(c1, ['apply', '-f', '-'], linkOut)).trim().split('\n')) {
@@ -87,8 +103,22 @@ test('install, link and unlink on real clusters', { timeout: 300_000 }, async ()
     const custom1 = pair.cluster1.kubeConfig.makeApiClient(CustomObjectsApi);
     await custom1.patchNamespacedCustomObjectStatus(
       {
-        group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: 'linkerd-multicluster', plural: 'links', name: 'cluster2',
-        body: { status: { mirrorServices: [{ controllerName: 'linkerd.io/service-mirror', remoteRef: { name: 'web', namespace: 'app' }, conditions: [{ type: 'Mirrored', status: 'True', reason: 'Mirrored', message: '', lastTransitionTime: '2025-01-01T00:00:00Z' }] }] } },
+        group: 'multicluster.linkerd.io',
+        version: 'v1alpha3',
+        namespace: 'linkerd-multicluster',
+        plural: 'links',
+        name: 'cluster2',
+        body: {
+          status: {
+            mirrorServices: [
+              {
+                controllerName: 'linkerd.io/service-mirror',
+                remoteRef: { name: 'web', namespace: 'app' },
+                conditions: [{ type: 'Mirrored', status: 'True', reason: 'Mirrored', message: '', lastTransitionTime: '2025-01-01T00:00:00Z' }],
+              },
+            ],
+          },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
@@ -106,7 +136,18 @@ test('install, link and unlink on real clusters', { timeout: 300_000 }, async ()
 
     // Pod-to-pod the other way: cluster1 has no gateway.
     await mc(['allow', '--service-account-name', 'linkerd-service-mirror-remote-access-default']).then((o) => kubectl(c1, ['apply', '-f', '-'], o));
-    const flat = await mc(['link', '--context', c1, '--cluster-name', 'cluster1', '--gateway=false', '--trust-domain', 'cluster.local', '--cluster-domain', 'cluster.local']);
+    const flat = await mc([
+      'link',
+      '--context',
+      c1,
+      '--cluster-name',
+      'cluster1',
+      '--gateway=false',
+      '--trust-domain',
+      'cluster.local',
+      '--cluster-domain',
+      'cluster.local',
+    ]);
     await kubectl(c2, ['create', 'namespace', 'linkerd']);
     await kubectl(c2, ['apply', '-f', '-'], flat);
 

@@ -27,7 +27,12 @@ export function renderRemoteAccess(opts: RemoteAccessOptions): Manifest[] {
         { apiGroups: [''], resources: ['pods', 'endpoints', 'services'], verbs: read },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
         { apiGroups: ['policy.linkerd.io'], resources: ['servers'], verbs: read },
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: [opts.linkerdConfigMap ?? 'linkerd-config', TRUST_ROOTS_CONFIGMAP] },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          verbs: ['get'],
+          resourceNames: [opts.linkerdConfigMap ?? 'linkerd-config', TRUST_ROOTS_CONFIGMAP],
+        },
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       ],
     },

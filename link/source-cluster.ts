@@ -35,7 +35,10 @@ export async function readUnlinkInput(access: KubeAccess, opts: UnlinkReadOption
   let clusterSecrets: NamespacedName[] = [];
   if (!opts.onlyController) {
     try {
-      const svcs = await core.listServiceForAllNamespaces({ labelSelector: `${Labels.mirroredService}=true,${Labels.clusterName}=${opts.clusterName}` }, ro);
+      const svcs = await core.listServiceForAllNamespaces(
+        { labelSelector: `${Labels.mirroredService}=true,${Labels.clusterName}=${opts.clusterName}` },
+        ro,
+      );
       mirrors = names(svcs.items);
       const secrets = await core.listSecretForAllNamespaces({ labelSelector: `${Labels.secretClusterName}=${opts.clusterName}` }, ro);
       clusterSecrets = names(secrets.items);

@@ -49,10 +49,14 @@ async function listsServices(kubeconfig: string): Promise<boolean> {
   kc.loadFromString(kubeconfig);
   // A token Secret the token controller has just filled may reach the API server's own
   // cache a moment later (401 until then): retry briefly rather than fail on that race.
-  return waitFor('the credential to be accepted', async () => {
-    const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: NS });
-    return list.items.some((s) => s.metadata?.name === 'linkerd-gateway');
-  }, { timeoutMs: 15_000, intervalMs: 250 });
+  return waitFor(
+    'the credential to be accepted',
+    async () => {
+      const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: NS });
+      return list.items.some((s) => s.metadata?.name === 'linkerd-gateway');
+    },
+    { timeoutMs: 15_000, intervalMs: 250 },
+  );
 }
 
 describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 180_000 }, () => {
@@ -60,13 +64,29 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
     pair = await ClusterPair.start({ progress: (m) => process.stderr.write(`  harness: ${m}\n`) });
     const c2 = pair.cluster2;
     await apply(pair, c2, await cli(['install']));
-    await apply(pair, c2, [
-      'apiVersion: v1', 'kind: Namespace', 'metadata: {name: linkerd}', '---',
-      'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: linkerd-config, namespace: linkerd}',
-      'data:', '  values: "identityTrustDomain: example.org\\nclusterDomain: cluster.example\\n"', '---',
-      'apiVersion: v1', 'kind: ServiceAccount', 'metadata: {name: bare, namespace: linkerd-multicluster}', '---',
-      'apiVersion: v1', 'kind: ServiceAccount', 'metadata: {name: linker, namespace: default}',
-    ].join('\n'));
+    await apply(
+      pair,
+      c2,
+      [
+        'apiVersion: v1',
+        'kind: Namespace',
+        'metadata: {name: linkerd}',
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata: {name: linkerd-config, namespace: linkerd}',
+        'data:',
+        '  values: "identityTrustDomain: example.org\\nclusterDomain: cluster.example\\n"',
+        '---',
+        'apiVersion: v1',
+        'kind: ServiceAccount',
+        'metadata: {name: bare, namespace: linkerd-multicluster}',
+        '---',
+        'apiVersion: v1',
+        'kind: ServiceAccount',
+        'metadata: {name: linker, namespace: default}',
+      ].join('\n'),
+    );
     core = c2.kubeConfig.makeApiClient(CoreV1Api);
     const kubeconfigPath = pair.kubeconfigPath;
     admin = loadKubeAccess({ kubeconfig: kubeconfigPath, context: c2.context, timeoutMs: 10_000 }, {});
@@ -82,13 +102,26 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
       },
     });
     await rbac.createClusterRoleBinding({
-      body: { metadata: { name: 'linker' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'linker' }, subjects: [{ kind: 'ServiceAccount', name: 'linker', namespace: 'default' }] },
+      body: {
+        metadata: { name: 'linker' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'linker' },
+        subjects: [{ kind: 'ServiceAccount', name: 'linker', namespace: 'default' }],
+      },
     });
-    const tr = await core.createNamespacedServiceAccountToken({ name: 'linker', namespace: 'default', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const tr = await core.createNamespacedServiceAccountToken({
+      name: 'linker',
+      namespace: 'default',
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
     const cluster = c2.kubeConfig.getCurrentCluster();
     assert.ok(cluster && tr.status?.token);
     const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [cluster], users: [{ name: 'linker', token: tr.status.token }], contexts: [{ name: 'linker', cluster: cluster.name, user: 'linker' }], currentContext: 'linker' });
+    kc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'linker', token: tr.status.token }],
+      contexts: [{ name: 'linker', cluster: cluster.name, user: 'linker' }],
+      currentContext: 'linker',
+    });
     const limitedPath = join(pair.stateDir, 'linker.kubeconfig');
     writeFileSync(limitedPath, kc.exportConfig(), { mode: 0o600 });
     limited = loadKubeAccess({ kubeconfig: limitedPath, timeoutMs: 10_000 }, {});
@@ -121,14 +154,20 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
     const secretsBefore = await secretNames();
     await assert.rejects(readTargetCluster(admin, options({ serviceAccountName: 'bare', tokenLifetimeSeconds: 0 })), (err: unknown) => {
       assert.ok(err instanceof MissingCredentialsError);
-      assert.match(err.message, /^ServiceAccount linkerd-multicluster\/bare has no token Secret: create Secret linkerd-multicluster\/bare-token .* or re-run with --create-credentials$/);
+      assert.match(
+        err.message,
+        /^ServiceAccount linkerd-multicluster\/bare has no token Secret: create Secret linkerd-multicluster\/bare-token .* or re-run with --create-credentials$/,
+      );
       return true;
     });
     assert.deepEqual(await secretNames(), secretsBefore);
   });
 
   test('with --create-credentials, creates the token Secret and waits for the token controller', async () => {
-    const facts = await readTargetCluster(admin, options({ serviceAccountName: 'bare', tokenLifetimeSeconds: 0, createCredentials: true, tokenWaitMs: 20_000 }));
+    const facts = await readTargetCluster(
+      admin,
+      options({ serviceAccountName: 'bare', tokenLifetimeSeconds: 0, createCredentials: true, tokenWaitMs: 20_000 }),
+    );
     assert.deepEqual(facts.credential, { kind: 'secret', secretName: 'bare-token' });
     assert.ok((await secretNames()).includes('bare-token'));
   });
@@ -142,14 +181,20 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
   });
 
   test('requires the domains when linkerd-config is absent, unless given', async () => {
-    await assert.rejects(readTargetCluster(admin, options({ linkerdNamespace: 'no-linkerd' })), /ConfigMap no-linkerd\/linkerd-config does not exist .* pass --trust-domain and --cluster-domain/);
+    await assert.rejects(
+      readTargetCluster(admin, options({ linkerdNamespace: 'no-linkerd' })),
+      /ConfigMap no-linkerd\/linkerd-config does not exist .* pass --trust-domain and --cluster-domain/,
+    );
     const facts = await readTargetCluster(admin, options({ linkerdNamespace: 'no-linkerd', trustDomain: 't.example', clusterDomain: 'c.example' }));
     assert.deepEqual([facts.trustDomain, facts.clusterDomain], ['t.example', 'c.example']);
   });
 
   test('pod-to-pod links never read the gateway Service', async () => {
     // The limited user may not read Services: gateway mode fails, pod-to-pod does not.
-    await assert.rejects(readTargetCluster(limited, options()), /cannot read gateway Service linkerd-multicluster\/linkerd-gateway in context "linker" .*forbidden/);
+    await assert.rejects(
+      readTargetCluster(limited, options()),
+      /cannot read gateway Service linkerd-multicluster\/linkerd-gateway in context "linker" .*forbidden/,
+    );
     const facts = await readTargetCluster(limited, options({ gateway: undefined }));
     assert.equal(facts.gateway, undefined);
   });
@@ -172,12 +217,28 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
 
   test('link refuses a gateway without an address and a missing ServiceAccount, printing nothing', async () => {
     // No gateway pod runs, so the LoadBalancer stand-in has given the Service no address.
-    assertRefused(await mc(['link', '--cluster-name', 'east']), /^Error: gateway Service linkerd-multicluster\/linkerd-gateway \(type LoadBalancer\) has no external address yet/);
-    assertRefused(await mc(['link', '--cluster-name', 'east', '--service-account-name', 'nobody']), /^Error: ServiceAccount linkerd-multicluster\/nobody not found in context "k3d-cluster2"/);
+    assertRefused(
+      await mc(['link', '--cluster-name', 'east']),
+      /^Error: gateway Service linkerd-multicluster\/linkerd-gateway \(type LoadBalancer\) has no external address yet/,
+    );
+    assertRefused(
+      await mc(['link', '--cluster-name', 'east', '--service-account-name', 'nobody']),
+      /^Error: ServiceAccount linkerd-multicluster\/nobody not found in context "k3d-cluster2"/,
+    );
   });
 
   test('link prints credentials, Link and controller, identically on every run', async () => {
-    const args = ['link', '--cluster-name', 'east', '--gateway-addresses', '10.0.0.5', '--token-lifetime', '0', '--excluded-labels', 'evil.linkerd/*,evil'];
+    const args = [
+      'link',
+      '--cluster-name',
+      'east',
+      '--gateway-addresses',
+      '10.0.0.5',
+      '--token-lifetime',
+      '0',
+      '--excluded-labels',
+      'evil.linkerd/*,evil',
+    ];
     const a = await mc(args);
     assert.equal(a.code, 0, a.stderr);
     const kinds = parseAllDocuments(a.stdout).map((d) => (d.toJS() as { kind: string }).kind);
@@ -192,23 +253,50 @@ describe('readTargetCluster on a real cluster', { concurrency: false, timeout: 1
   });
 
   test('unlink reports a cluster with no Link and no mirrors, and lists the mirrors and Secrets it finds', async () => {
-    assertRefused(await mc(['unlink', '--cluster-name', 'east']), /^Error: no Link linkerd-multicluster\/east and no mirrors of it in context "k3d-cluster2"/);
+    assertRefused(
+      await mc(['unlink', '--cluster-name', 'east']),
+      /^Error: no Link linkerd-multicluster\/east and no mirrors of it in context "k3d-cluster2"/,
+    );
     await core.createNamespace({ body: { metadata: { name: 'app' } } });
     await core.createNamespacedService({
       namespace: 'app',
-      body: { metadata: { name: 'web-east', labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'east' } }, spec: { ports: [{ port: 80 }] } },
+      body: {
+        metadata: { name: 'web-east', labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'east' } },
+        spec: { ports: [{ port: 80 }] },
+      },
     });
-    await core.createNamespacedService({ namespace: 'app', body: { metadata: { name: 'web-west', labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'west' } }, spec: { ports: [{ port: 80 }] } } });
+    await core.createNamespacedService({
+      namespace: 'app',
+      body: {
+        metadata: { name: 'web-west', labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'west' } },
+        spec: { ports: [{ port: 80 }] },
+      },
+    });
     // The destination's credentials copy, found by its label wherever it is.
     for (const cluster of ['east', 'west']) {
-      await core.createNamespacedSecret({ namespace: 'linkerd', body: { metadata: { name: `cluster-credentials-${cluster}`, labels: { 'multicluster.linkerd.io/cluster-name': cluster } } } });
+      await core.createNamespacedSecret({
+        namespace: 'linkerd',
+        body: { metadata: { name: `cluster-credentials-${cluster}`, labels: { 'multicluster.linkerd.io/cluster-name': cluster } } },
+      });
     }
     const r = await mc(['unlink', '--cluster-name', 'east']);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
-    assert.deepEqual(docs.slice(0, 3).map((d) => `${d.kind}/${d.metadata.name}`), ['Link/east', 'Deployment/controller-east', 'Service/web-east']);
-    assert.ok(docs.some((d) => d.kind === 'Secret' && d.metadata.namespace === 'linkerd' && d.metadata.name === 'cluster-credentials-east'), 'the labelled Secret is listed');
-    assert.ok(docs.some((d) => d.kind === 'Endpoints' && d.metadata.namespace === NS && d.metadata.name === 'probe-east'), 'the probe Endpoints are listed');
-    assert.equal(docs.some((d) => d.metadata.name === 'web-west' || d.metadata.name === 'cluster-credentials-west'), false);
+    assert.deepEqual(
+      docs.slice(0, 3).map((d) => `${d.kind}/${d.metadata.name}`),
+      ['Link/east', 'Deployment/controller-east', 'Service/web-east'],
+    );
+    assert.ok(
+      docs.some((d) => d.kind === 'Secret' && d.metadata.namespace === 'linkerd' && d.metadata.name === 'cluster-credentials-east'),
+      'the labelled Secret is listed',
+    );
+    assert.ok(
+      docs.some((d) => d.kind === 'Endpoints' && d.metadata.namespace === NS && d.metadata.name === 'probe-east'),
+      'the probe Endpoints are listed',
+    );
+    assert.equal(
+      docs.some((d) => d.metadata.name === 'web-west' || d.metadata.name === 'cluster-credentials-west'),
+      false,
+    );
   });
 });

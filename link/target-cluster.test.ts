@@ -14,7 +14,9 @@ import { GatewayNotReadyError, gatewayFromService, readTargetCluster } from './t
 const NS = 'linkerd-multicluster';
 const SA = 'linkerd-service-mirror-remote-access-default';
 
-function gatewayService(patch: { type?: string; ingress?: Array<{ ip?: string; hostname?: string }>; annotations?: Record<string, string> } = {}): V1Service {
+function gatewayService(
+  patch: { type?: string; ingress?: Array<{ ip?: string; hostname?: string }>; annotations?: Record<string, string> } = {},
+): V1Service {
   return {
     metadata: {
       name: 'linkerd-gateway',
@@ -51,18 +53,30 @@ describe('gatewayFromService', () => {
     assert.deepEqual([g.addresses, g.port, g.probe.port], [['10.0.0.5'], 31000, 30191]);
   });
   it('fails clearly without an address', () => {
-    assert.throws(() => gatewayFromService(gatewayService({ ingress: [] }), lookup), (err: unknown) => {
-      assert.ok(err instanceof GatewayNotReadyError);
-      assert.match(err.message, /has no external address yet .* pass --gateway-addresses/);
-      return true;
-    });
+    assert.throws(
+      () => gatewayFromService(gatewayService({ ingress: [] }), lookup),
+      (err: unknown) => {
+        assert.ok(err instanceof GatewayNotReadyError);
+        assert.match(err.message, /has no external address yet .* pass --gateway-addresses/);
+        return true;
+      },
+    );
   });
   it('fails without the identity annotation or with a bad period', () => {
-    assert.throws(() => gatewayFromService(gatewayService({ annotations: { 'mirror.linkerd.io/probe-path': '/ready' } }), lookup), /gateway-identity annotation/);
+    assert.throws(
+      () => gatewayFromService(gatewayService({ annotations: { 'mirror.linkerd.io/probe-path': '/ready' } }), lookup),
+      /gateway-identity annotation/,
+    );
     assert.throws(
       () =>
         gatewayFromService(
-          gatewayService({ annotations: { 'mirror.linkerd.io/gateway-identity': 'x', 'mirror.linkerd.io/probe-path': '/ready', 'mirror.linkerd.io/probe-period': 'often' } }),
+          gatewayService({
+            annotations: {
+              'mirror.linkerd.io/gateway-identity': 'x',
+              'mirror.linkerd.io/probe-path': '/ready',
+              'mirror.linkerd.io/probe-period': 'often',
+            },
+          }),
           lookup,
         ),
       /invalid mirror.linkerd.io\/probe-period annotation "often"/,
@@ -100,11 +114,14 @@ describe('loadKubeAccess', () => {
   before(async () => (kubeconfig = await closedKubeconfig()));
 
   it('names the available contexts when one is missing', () => {
-    assert.throws(() => loadKubeAccess({ kubeconfig, context: 'nope' }, {}), (err: unknown) => {
-      assert.ok(err instanceof ContextNotFoundError);
-      assert.match(err.message, /context "nope" not found in kubeconfig .*: pass --context with one of: local/);
-      return true;
-    });
+    assert.throws(
+      () => loadKubeAccess({ kubeconfig, context: 'nope' }, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ContextNotFoundError);
+        assert.match(err.message, /context "nope" not found in kubeconfig .*: pass --context with one of: local/);
+        return true;
+      },
+    );
   });
 
   it('never falls back to localhost:8080 without a kubeconfig', () => {
@@ -113,12 +130,21 @@ describe('loadKubeAccess', () => {
 
   it('reports an unreachable API server in one line', async () => {
     const options: TargetReadOptions = {
-      clusterName: 'east', namespace: NS, serviceAccountName: SA, linkerdNamespace: 'linkerd', gateway: undefined,
-      tokenLifetimeSeconds: 3600, createCredentials: false, log: createLogger({ write: () => {} }),
+      clusterName: 'east',
+      namespace: NS,
+      serviceAccountName: SA,
+      linkerdNamespace: 'linkerd',
+      gateway: undefined,
+      tokenLifetimeSeconds: 3600,
+      createCredentials: false,
+      log: createLogger({ write: () => {} }),
     };
     await assert.rejects(readTargetCluster(loadKubeAccess({ kubeconfig }, {}), options), (err: unknown) => {
       assert.ok(err instanceof ApiServerUnreachableError);
-      assert.match(err.message, /^cannot reach the API server of context "local" \(http:\/\/127\.0\.0\.1:\d+\) to read ServiceAccount .*ECONNREFUSED.*; check that the cluster is running/);
+      assert.match(
+        err.message,
+        /^cannot reach the API server of context "local" \(http:\/\/127\.0\.0\.1:\d+\) to read ServiceAccount .*ECONNREFUSED.*; check that the cluster is running/,
+      );
       assert.equal(err.message.includes('\n'), false);
       return true;
     });

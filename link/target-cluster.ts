@@ -161,13 +161,19 @@ export function gatewayFromService(svc: V1Service, lookup: GatewayLookup): Gatew
   }
   const annotations = svc.metadata?.annotations ?? {};
   const identity = annotations[Annotations.gatewayIdentity];
-  if (!identity) throw new GatewayNotReadyError(`gateway Service ${id} has no ${Annotations.gatewayIdentity} annotation: reinstall it with "multicluster install"`);
+  if (!identity)
+    throw new GatewayNotReadyError(
+      `gateway Service ${id} has no ${Annotations.gatewayIdentity} annotation: reinstall it with "multicluster install"`,
+    );
   const probePath = annotations[Annotations.probePath];
-  if (!probePath) throw new GatewayNotReadyError(`gateway Service ${id} has no ${Annotations.probePath} annotation: reinstall it with "multicluster install"`);
+  if (!probePath)
+    throw new GatewayNotReadyError(`gateway Service ${id} has no ${Annotations.probePath} annotation: reinstall it with "multicluster install"`);
   const rawPeriod = annotations[Annotations.probePeriod] ?? String(Defaults.probePeriodSeconds);
   const periodMs = /^\d+$/.test(rawPeriod) ? Number(rawPeriod) * 1000 : tryParseGoDuration(rawPeriod);
   if (periodMs === undefined || periodMs <= 0) {
-    throw new GatewayNotReadyError(`gateway Service ${id} has an invalid ${Annotations.probePeriod} annotation "${rawPeriod}": use seconds, e.g. "3"`);
+    throw new GatewayNotReadyError(
+      `gateway Service ${id} has an invalid ${Annotations.probePeriod} annotation "${rawPeriod}": use seconds, e.g. "3"`,
+    );
   }
   const portOf = (name: string): number | undefined => {
     const p = (svc.spec?.ports ?? []).find((x) => x.name === name);
@@ -177,7 +183,8 @@ export function gatewayFromService(svc: V1Service, lookup: GatewayLookup): Gatew
   const gatewayPort = lookup.port ?? portOf(Defaults.gatewayPortName);
   if (!gatewayPort) throw new GatewayNotReadyError(`gateway Service ${id} has no port named ${Defaults.gatewayPortName}: pass --gateway-port`);
   const probePort = portOf(Defaults.probePortName);
-  if (!probePort) throw new GatewayNotReadyError(`gateway Service ${id} has no port named ${Defaults.probePortName}: reinstall it with "multicluster install"`);
+  if (!probePort)
+    throw new GatewayNotReadyError(`gateway Service ${id} has no port named ${Defaults.probePortName}: reinstall it with "multicluster install"`);
   return { addresses, port: gatewayPort, identity, probe: { path: probePath, port: probePort, period: formatGoDuration(periodMs) } };
 }
 
@@ -190,7 +197,11 @@ async function obtainToken(access: KubeAccess, core: CoreV1Api, opts: TargetRead
         {
           name,
           namespace,
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: opts.tokenLifetimeSeconds } },
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { audiences: [], expirationSeconds: opts.tokenLifetimeSeconds },
+          },
         },
         ro,
       );
@@ -200,7 +211,10 @@ async function obtainToken(access: KubeAccess, core: CoreV1Api, opts: TargetRead
         const expiresAt = expires instanceof Date ? expires.toISOString() : String(expires ?? '');
         const granted = expires instanceof Date ? Math.round((expires.getTime() - Date.now()) / 1000) : opts.tokenLifetimeSeconds;
         if (granted < opts.tokenLifetimeSeconds * 0.9) {
-          opts.log.warn('the API server shortened the token lifetime; re-run link before it expires', { expiresAt, requestedSeconds: opts.tokenLifetimeSeconds });
+          opts.log.warn('the API server shortened the token lifetime; re-run link before it expires', {
+            expiresAt,
+            requestedSeconds: opts.tokenLifetimeSeconds,
+          });
         }
         return { token, credential: { kind: 'token-request', expiresAt } };
       }
@@ -212,7 +226,11 @@ async function obtainToken(access: KubeAccess, core: CoreV1Api, opts: TargetRead
   return tokenFromSecret(access, core, opts);
 }
 
-async function tokenFromSecret(access: KubeAccess, core: CoreV1Api, opts: TargetReadOptions): Promise<{ token: string; credential: CredentialSource }> {
+async function tokenFromSecret(
+  access: KubeAccess,
+  core: CoreV1Api,
+  opts: TargetReadOptions,
+): Promise<{ token: string; credential: CredentialSource }> {
   const { serviceAccountName: sa, namespace } = opts;
   const ro = requestOptions(access);
   const wanted = `${sa}-token`;
@@ -240,7 +258,12 @@ async function tokenFromSecret(access: KubeAccess, core: CoreV1Api, opts: Target
       await core.createNamespacedSecret(
         {
           namespace,
-          body: { apiVersion: 'v1', kind: 'Secret', type: SA_TOKEN_SECRET_TYPE, metadata: { name: wanted, namespace, annotations: { [SA_NAME_ANNOTATION]: sa } } },
+          body: {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            type: SA_TOKEN_SECRET_TYPE,
+            metadata: { name: wanted, namespace, annotations: { [SA_NAME_ANNOTATION]: sa } },
+          },
         },
         ro,
       );

@@ -5,16 +5,31 @@ import { federatedServiceShape, remoteServiceShape, remoteSliceShape } from './c
 import { desiredMirrorService, type MirrorSettings } from './mirror-objects.ts';
 
 const settings: MirrorSettings = {
-  clusterName: 'east', clusterDomain: 'cluster.local', gatewayIdentity: 'gw', gatewayPort: 4143, excludedLabels: [], excludedAnnotations: [],
+  clusterName: 'east',
+  clusterDomain: 'cluster.local',
+  gatewayIdentity: 'gw',
+  gatewayPort: 4143,
+  excludedLabels: [],
+  excludedAnnotations: [],
 };
 
 const remote: V1Service = {
   metadata: {
-    name: 'web', namespace: 'shop', uid: 'u1', resourceVersion: '42', labels: { app: 'web', 'mirror.linkerd.io/exported': 'true' },
+    name: 'web',
+    namespace: 'shop',
+    uid: 'u1',
+    resourceVersion: '42',
+    labels: { app: 'web', 'mirror.linkerd.io/exported': 'true' },
     annotations: { team: 'a', 'kubectl.kubernetes.io/last-applied-configuration': '{"big":"json"}' },
     managedFields: [{ manager: 'kubectl' }],
   },
-  spec: { type: 'ClusterIP', clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.1'], sessionAffinity: 'None', ports: [{ name: 'http', port: 80, targetPort: 8080, appProtocol: 'http', protocol: 'TCP' }] },
+  spec: {
+    type: 'ClusterIP',
+    clusterIP: '10.0.0.1',
+    clusterIPs: ['10.0.0.1'],
+    sessionAffinity: 'None',
+    ports: [{ name: 'http', port: 80, targetPort: 8080, appProtocol: 'http', protocol: 'TCP' }],
+  },
   status: { loadBalancer: {} },
 };
 
@@ -24,11 +39,18 @@ test('the trimmed remote Service gives the same mirror as the full one', () => {
   assert.equal(slim.status, undefined);
   assert.equal(slim.metadata?.managedFields, undefined);
   assert.equal(slim.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], undefined);
-  assert.equal(remote.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], '{"big":"json"}', 'the received object is not mutated');
+  assert.equal(
+    remote.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'],
+    '{"big":"json"}',
+    'the received object is not mutated',
+  );
 });
 
 test('a federated Service keeps its whole spec and ownership metadata, for replaces', () => {
-  const local = federatedServiceShape({ ...remote, metadata: { ...remote.metadata, finalizers: ['x/y'], ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: 'o1' }] } });
+  const local = federatedServiceShape({
+    ...remote,
+    metadata: { ...remote.metadata, finalizers: ['x/y'], ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: 'o1' }] },
+  });
   assert.deepEqual(local.spec, remote.spec);
   assert.deepEqual(local.metadata?.finalizers, ['x/y']);
   assert.equal(local.metadata?.ownerReferences?.[0]?.uid, 'o1');
@@ -46,6 +68,12 @@ test('a trimmed slice keeps readiness and hostnames', () => {
     ports: [{ name: 'http', port: 8080 }],
   };
   const slim = remoteSliceShape(slice);
-  assert.deepEqual(slim.endpoints.map((e) => [e.hostname, e.conditions?.ready]), [['web-0', true], [undefined, false]]);
+  assert.deepEqual(
+    slim.endpoints.map((e) => [e.hostname, e.conditions?.ready]),
+    [
+      ['web-0', true],
+      [undefined, false],
+    ],
+  );
   assert.equal(slim.metadata?.labels?.['kubernetes.io/service-name'], 'web');
 });

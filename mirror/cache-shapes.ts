@@ -55,7 +55,12 @@ export function remoteServiceShape(s: V1Service): V1Service {
 export function remoteSliceShape(s: V1EndpointSlice): V1EndpointSlice {
   const service = s.metadata?.labels?.[SERVICE_NAME_LABEL];
   return {
-    metadata: defined({ name: s.metadata?.name, namespace: s.metadata?.namespace, resourceVersion: s.metadata?.resourceVersion, labels: service === undefined ? undefined : { [SERVICE_NAME_LABEL]: service } }),
+    metadata: defined({
+      name: s.metadata?.name,
+      namespace: s.metadata?.namespace,
+      resourceVersion: s.metadata?.resourceVersion,
+      labels: service === undefined ? undefined : { [SERVICE_NAME_LABEL]: service },
+    }),
     addressType: s.addressType,
     endpoints: (s.endpoints ?? []).map((e) => defined({ addresses: NO_ADDRESSES, hostname: e.hostname, conditions: { ready: e.conditions?.ready } })),
   };

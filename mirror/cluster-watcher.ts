@@ -2,7 +2,15 @@
 // turn "what the remote cluster exports" into local mirrors. Follow a remote Service:
 // remote reflector → #onRemoteService → queue key → #handle → #reconcileService →
 // mirror-objects (desired state) → local-writer (ownership-checked write).
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Endpoints, type V1Namespace, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  type KubeConfig,
+  type V1EndpointSlice,
+  type V1Endpoints,
+  type V1Namespace,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { apiErrorMessage, isConflict, isNotFound } from '../kube/client.ts';
 import { selectorToQuery } from '../model/label-selector.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
@@ -19,9 +27,23 @@ import { isFederatedService, memberEntry, membershipOf } from '../model/federate
 import { classify, LocalWriter, type WriteResult } from './local-writer.ts';
 import { endpointsRecord, serviceMatches, serviceRecord, type LocalRecord } from './local-record.ts';
 import type { MirrorMetrics } from './metrics.ts';
-import { desiredGatewayEndpoints, desiredMirrorService, desiredProbeEndpoints, mirrorName, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
+import {
+  desiredGatewayEndpoints,
+  desiredMirrorService,
+  desiredProbeEndpoints,
+  mirrorName,
+  type GatewayState,
+  type MirrorSettings,
+} from './mirror-objects.ts';
 import type { GatewayHealth } from './probe-worker.ts';
-import { desiredEndpointMirror, desiredHeadlessRoot, desiredHeadlessRootEndpoints, isHeadless, remoteHosts, type RemoteHost } from './headless-mirror.ts';
+import {
+  desiredEndpointMirror,
+  desiredHeadlessRoot,
+  desiredHeadlessRootEndpoints,
+  isHeadless,
+  remoteHosts,
+  type RemoteHost,
+} from './headless-mirror.ts';
 import { endpointMirrorName, federatedServiceName } from '../model/mirror-naming.ts';
 import { exportModeOf, serverSideSelector, type ExportSelectors } from '../model/remote-selector.ts';
 import { WorkQueue, type Outcome, type Priority } from './work-queue.ts';
@@ -185,7 +207,17 @@ export class ClusterWatcher {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await Promise.all([this.#remoteServices, this.#remoteSlices, this.#localServices, this.#localEndpoints, this.#namespaces, this.#remoteFederated, this.#localFederated].map((r) => r?.stop()));
+    await Promise.all(
+      [
+        this.#remoteServices,
+        this.#remoteSlices,
+        this.#localServices,
+        this.#localEndpoints,
+        this.#namespaces,
+        this.#remoteFederated,
+        this.#localFederated,
+      ].map((r) => r?.stop()),
+    );
     await this.#queue.stop();
   }
 
@@ -235,10 +267,24 @@ export class ClusterWatcher {
         this.#o.metrics.remoteReachable.set(labels, 0);
         const denied = /HTTP 40[13]|Unauthorized|Forbidden/i.test(e.message);
         if (denied) {
-          this.#o.status.setLinkCondition('CredentialsValid', 'False', 'Rejected', `the remote API server rejected the credentials: ${e.message}. Re-run \`multicluster link\` against the target cluster and apply its output`);
+          this.#o.status.setLinkCondition(
+            'CredentialsValid',
+            'False',
+            'Rejected',
+            `the remote API server rejected the credentials: ${e.message}. Re-run \`multicluster link\` against the target cluster and apply its output`,
+          );
         }
-        this.#o.status.setLinkCondition('RemoteReachable', 'False', denied ? 'Unauthorized' : 'Unreachable', `${e.message}; mirrors are kept until the remote cluster answers again`);
-        this.#o.log.warn('remote watch failed; keeping mirrors and retrying', { link: this.#o.link.metadata.name, cluster: this.#cluster, reason: e.message });
+        this.#o.status.setLinkCondition(
+          'RemoteReachable',
+          'False',
+          denied ? 'Unauthorized' : 'Unreachable',
+          `${e.message}; mirrors are kept until the remote cluster answers again`,
+        );
+        this.#o.log.warn('remote watch failed; keeping mirrors and retrying', {
+          link: this.#o.link.metadata.name,
+          cluster: this.#cluster,
+          reason: e.message,
+        });
         return;
       }
       default:
@@ -354,7 +400,12 @@ export class ClusterWatcher {
       const epResult = cachedEp ? await this.#writer.deleteEndpoints(namespace, local, cachedEp) : 'absent';
       const svcResult = cachedSvc ? await this.#writer.deleteService(namespace, local, cachedSvc) : 'absent';
       if (svcResult === 'deleted' || epResult === 'deleted') {
-        this.#o.log.info('mirror removed', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: remote ? 'Unexported' : 'RemoteDeleted' });
+        this.#o.log.info('mirror removed', {
+          link: this.#o.link.metadata.name,
+          cluster: this.#cluster,
+          object: `${namespace}/${local}`,
+          reason: remote ? 'Unexported' : 'RemoteDeleted',
+        });
       }
       this.#o.status.clearMirror({ namespace, name });
       return;
@@ -384,18 +435,31 @@ export class ClusterWatcher {
     } else {
       svcResult = await this.#writer.ensureService(desiredSvc, cachedSvc);
       if (mode === 'gateway') {
-        epResult = await this.#writer.ensureEndpoints(desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings), cachedEp);
+        epResult = await this.#writer.ensureEndpoints(
+          desiredGatewayEndpoints(remote, this.#remoteReady(namespace, name), this.#gatewayState(), this.#o.settings),
+          cachedEp,
+        );
       } else if (cachedEp) {
         epResult = await this.#writer.deleteEndpoints(namespace, local, cachedEp);
       }
     }
     if (svcResult !== 'unchanged' || (epResult !== 'unchanged' && epResult !== 'absent')) {
-      this.#o.log.info('mirror written', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${local}`, reason: `${mode}: service ${svcResult}, endpoints ${epResult}` });
+      this.#o.log.info('mirror written', {
+        link: this.#o.link.metadata.name,
+        cluster: this.#cluster,
+        object: `${namespace}/${local}`,
+        reason: `${mode}: service ${svcResult}, endpoints ${epResult}`,
+      });
     }
     this.#o.status.setMirror({ namespace, name }, { namespace, name: local }, 'Mirrored', '');
   }
 
-  async #reconcileHeadless(remote: V1Service, hosts: RemoteHost[], cachedSvc: LocalRecord | undefined, cachedEp: LocalRecord | undefined): Promise<void> {
+  async #reconcileHeadless(
+    remote: V1Service,
+    hosts: RemoteHost[],
+    cachedSvc: LocalRecord | undefined,
+    cachedEp: LocalRecord | undefined,
+  ): Promise<void> {
     const ns = remote.metadata?.namespace ?? '';
     const s = this.#o.settings;
     const root = desiredHeadlessRoot(remote, s);
@@ -409,7 +473,8 @@ export class ClusterWatcher {
       await this.#writer.ensureService(service, this.#localServices.get(name, ns));
       await this.#writer.ensureEndpoints(endpoints, this.#localEndpoints.get(name, ns));
       // The ClusterIP is assigned by the API server; the cache may not have the new object yet.
-      const clusterIP = this.#localServices.get(name, ns)?.clusterIP ?? (await this.#localCore.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
+      const clusterIP =
+        this.#localServices.get(name, ns)?.clusterIP ?? (await this.#localCore.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
       if (!clusterIP) throw new RetryableError(`endpoint mirror ${ns}/${name} has no ClusterIP yet`);
       written.push({ hostname: host.hostname, clusterIP, ready: host.ready && gateway.alive });
     }
@@ -470,7 +535,9 @@ export class ClusterWatcher {
     }
     if (current && !isFederatedService(current)) {
       if (!remote) return;
-      throw new NameCollisionError(`Service ${namespace}/${fedName} already exists and is not a federated Service; rename or delete it to let ${namespace}/${name} join the federation`);
+      throw new NameCollisionError(
+        `Service ${namespace}/${fedName} already exists and is not a federated Service; rename or delete it to let ${namespace}/${name} join the federation`,
+      );
     }
     if (!remote) {
       if (!(this.#remoteFederated?.hasListed ?? true) || !current) return;
@@ -478,14 +545,21 @@ export class ClusterWatcher {
       if (!m.remote.includes(entry)) return;
       const left = { ...m, remote: m.remote.filter((x) => x !== entry) };
       if (left.remote.length === 0 && !left.local) {
-        await this.#localCore.deleteNamespacedService({ name: fedName, namespace, body: { preconditions: { uid: current.metadata?.uid } } }).catch((err: unknown) => {
-          if (!isNotFound(err)) throw classify(err, `delete Service ${namespace}/${fedName}`);
-        });
+        await this.#localCore
+          .deleteNamespacedService({ name: fedName, namespace, body: { preconditions: { uid: current.metadata?.uid } } })
+          .catch((err: unknown) => {
+            if (!isNotFound(err)) throw classify(err, `delete Service ${namespace}/${fedName}`);
+          });
       } else {
         await this.#replace(withMembership(current, left));
       }
       this.#o.status.clearMirror({ namespace, name }, 'federatedServices');
-      this.#o.log.info('left federated service', { link: this.#o.link.metadata.name, cluster: this.#cluster, object: `${namespace}/${fedName}`, reason: 'Unexported' });
+      this.#o.log.info('left federated service', {
+        link: this.#o.link.metadata.name,
+        cluster: this.#cluster,
+        object: `${namespace}/${fedName}`,
+        reason: 'Unexported',
+      });
       return;
     }
     if (isHeadless(remote)) throw new InvalidServiceError(`${namespace}/${name} is headless; headless Services cannot join a federated Service`);
@@ -505,7 +579,11 @@ export class ClusterWatcher {
       const memberClusters = new Set(members.remote.map((x) => x.split('@')[1]));
       const oldest = ages.find((c) => memberClusters.has(c));
       const desired = !m.local && oldest === this.#cluster ? federatedFrom(remote, this.#o.settings, members) : withMembership(current, members);
-      const next: V1Service = { ...current, metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations }, spec: { ...current.spec, ports: desired.spec?.ports } };
+      const next: V1Service = {
+        ...current,
+        metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
+        spec: { ...current.spec, ports: desired.spec?.ports },
+      };
       if (!serviceMatches(current, next)) await this.#replace(next);
     }
     this.#o.status.setMirror({ namespace, name }, { namespace, name: fedName }, 'Mirrored', '', 'federatedServices');
@@ -524,7 +602,9 @@ export class ClusterWatcher {
   async #ensureNamespace(namespace: string): Promise<void> {
     if (this.#namespaces.get(namespace)) return;
     if (!this.#o.enableNamespaceCreation) {
-      throw new MissingNamespaceError(`namespace ${namespace} does not exist in the local cluster: create it (the mirror appears at once) or run the controller with --enable-namespace-creation`);
+      throw new MissingNamespaceError(
+        `namespace ${namespace} does not exist in the local cluster: create it (the mirror appears at once) or run the controller with --enable-namespace-creation`,
+      );
     }
     try {
       await this.#localCore.createNamespace({
@@ -548,18 +628,33 @@ export class ClusterWatcher {
     const specAddresses = this.#o.gatewayAddresses;
     const resolved = await resolveGateway(this.#remoteCore, this.#o.settings.gatewayIdentity, specAddresses);
     if (resolved.addresses.length > 0 && resolved.addresses.join(',') !== this.#gatewayAddresses.join(',')) {
-      this.#o.log.info('gateway address changed', { link: this.#o.link.metadata.name, cluster: this.#cluster, from: this.#gatewayAddresses.join(','), to: resolved.addresses.join(','), reason: resolved.source });
+      this.#o.log.info('gateway address changed', {
+        link: this.#o.link.metadata.name,
+        cluster: this.#cluster,
+        from: this.#gatewayAddresses.join(','),
+        to: resolved.addresses.join(','),
+        reason: resolved.source,
+      });
       this.#gatewayAddresses = resolved.addresses;
     }
     // The repair pass doubles as a credentials check: an open watch outlives a revoked token.
     const status = resolved.remoteError?.status;
     if (status === 401 || status === 403) {
-      this.#o.status.setLinkCondition('CredentialsValid', 'False', 'Rejected', `the remote API server rejected the credentials: ${resolved.remoteError?.message}. Re-run \`multicluster link\` against the target cluster and apply its output`);
+      this.#o.status.setLinkCondition(
+        'CredentialsValid',
+        'False',
+        'Rejected',
+        `the remote API server rejected the credentials: ${resolved.remoteError?.message}. Re-run \`multicluster link\` against the target cluster and apply its output`,
+      );
     } else if (!resolved.remoteError) {
       this.#o.status.setLinkCondition('CredentialsValid', 'True', 'Accepted', 'the remote API server accepted the credentials');
     }
     if (resolved.unresolved.length > 0) {
-      this.#o.log.warn('gateway hostnames did not resolve', { link: this.#o.link.metadata.name, cluster: this.#cluster, reason: resolved.unresolved.join(',') });
+      this.#o.log.warn('gateway hostnames did not resolve', {
+        link: this.#o.link.metadata.name,
+        cluster: this.#cluster,
+        reason: resolved.unresolved.join(','),
+      });
     }
     this.#o.onGatewayAddresses(this.#gatewayAddresses);
     if (this.#o.probePort !== undefined) {
@@ -581,7 +676,8 @@ export class ClusterWatcher {
       for (const fed of this.#localFederated.list()) {
         for (const entry of membershipOf(fed).remote.filter((m) => m.endsWith(suffix))) {
           const name = entry.slice(0, -suffix.length);
-          if (!this.#remoteFederated?.get(name, fed.metadata?.namespace ?? '')) this.#enqueue({ kind: 'FederatedChanged', namespace: fed.metadata?.namespace ?? '', name });
+          if (!this.#remoteFederated?.get(name, fed.metadata?.namespace ?? ''))
+            this.#enqueue({ kind: 'FederatedChanged', namespace: fed.metadata?.namespace ?? '', name });
         }
       }
     }
@@ -608,9 +704,19 @@ export class ClusterWatcher {
         return;
       case 'retry':
         this.#o.metrics.errors.inc({ ...labels, reason: 'Retryable' });
-        this.#o.log.warn('reconcile failed; will retry', { ...fields, reason: outcome.error.message, attempt: outcome.attempt, delay_ms: Math.round(outcome.delayMs) });
+        this.#o.log.warn('reconcile failed; will retry', {
+          ...fields,
+          reason: outcome.error.message,
+          attempt: outcome.attempt,
+          delay_ms: Math.round(outcome.delayMs),
+        });
         if (outcome.attempt >= REPORT_AFTER_ATTEMPTS && e.kind === 'ServiceChanged') {
-          this.#o.status.setMirror(e, { namespace: e.namespace, name: mirrorName(e, this.#o.settings) }, 'Error', `still retrying (attempt ${outcome.attempt}): ${outcome.error.message}`);
+          this.#o.status.setMirror(
+            e,
+            { namespace: e.namespace, name: mirrorName(e, this.#o.settings) },
+            'Error',
+            `still retrying (attempt ${outcome.attempt}): ${outcome.error.message}`,
+          );
         }
         return;
       case 'failed':

@@ -19,7 +19,8 @@ export function federatedFrom(source: V1Service, s: MirrorSettings, membership: 
   labels[Labels.mirroredService] = 'true';
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(withoutExcluded(source.metadata?.annotations, s.excludedAnnotations) ?? {})) {
-    if (!k.startsWith('mirror.linkerd.io/') && !k.startsWith('multicluster.linkerd.io/') && k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
+    if (!k.startsWith('mirror.linkerd.io/') && !k.startsWith('multicluster.linkerd.io/') && k !== 'kubectl.kubernetes.io/last-applied-configuration')
+      annotations[k] = v;
   }
   const opaque = source.metadata?.annotations?.[Annotations.opaquePorts];
   if (opaque !== undefined) annotations[Annotations.opaquePorts] = opaque;

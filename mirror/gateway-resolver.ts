@@ -55,12 +55,20 @@ function ingressOf(svc: V1Service): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter(Boolean);
 }
 
-export async function resolveGateway(remoteCore: CoreV1Api | undefined, gatewayIdentity: string, specAddresses: readonly string[]): Promise<ResolvedGateway> {
+export async function resolveGateway(
+  remoteCore: CoreV1Api | undefined,
+  gatewayIdentity: string,
+  specAddresses: readonly string[],
+): Promise<ResolvedGateway> {
   const ref = gatewayServiceFromIdentity(gatewayIdentity);
   let remoteError: ResolvedGateway['remoteError'];
   if (remoteCore && ref) {
     try {
-      const svc = await withTimeout(remoteCore.readNamespacedService(ref), REMOTE_READ_TIMEOUT_MS, `reading the remote gateway Service ${ref.namespace}/${ref.name}`);
+      const svc = await withTimeout(
+        remoteCore.readNamespacedService(ref),
+        REMOTE_READ_TIMEOUT_MS,
+        `reading the remote gateway Service ${ref.namespace}/${ref.name}`,
+      );
       const live = ingressOf(svc);
       if (svc.metadata?.annotations?.[Annotations.gatewayIdentity] === gatewayIdentity && live.length > 0) {
         return { ...(await resolveHosts(live)), source: 'remote-service' };

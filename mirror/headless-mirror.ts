@@ -36,7 +36,12 @@ export function desiredHeadlessRoot(remote: V1Service, s: MirrorSettings): V1Ser
 }
 
 /** One ClusterIP Service per remote pod hostname, pointing at the gateway. */
-export function desiredEndpointMirror(remote: V1Service, host: RemoteHost, gateway: GatewayState, s: MirrorSettings): { service: V1Service; endpoints: V1Endpoints } {
+export function desiredEndpointMirror(
+  remote: V1Service,
+  host: RemoteHost,
+  gateway: GatewayState,
+  s: MirrorSettings,
+): { service: V1Service; endpoints: V1Endpoints } {
   const ref = remoteRefOf(remote);
   const root = mirrorName(ref, s);
   const name = endpointMirrorName(host.hostname, s.clusterName);
@@ -44,7 +49,11 @@ export function desiredEndpointMirror(remote: V1Service, host: RemoteHost, gatew
   const base = desiredMirrorService(remote, 'gateway', s);
   const labels = { ...(base.metadata?.labels ?? {}), [Labels.headlessMirrorSvcName]: root };
   const annotations = { ...(base.metadata?.annotations ?? {}), [Annotations.remoteSvcFqName]: fq };
-  const service: V1Service = { ...base, metadata: { name, namespace: ref.namespace, labels, annotations }, spec: { type: 'ClusterIP', ports: base.spec?.ports } };
+  const service: V1Service = {
+    ...base,
+    metadata: { name, namespace: ref.namespace, labels, annotations },
+    spec: { type: 'ClusterIP', ports: base.spec?.ports },
+  };
   const ep = desiredGatewayEndpoints(remote, host.ready, gateway, s);
   const endpoints: V1Endpoints = {
     ...ep,
@@ -59,7 +68,11 @@ export function desiredEndpointMirror(remote: V1Service, host: RemoteHost, gatew
 }
 
 /** The root's Endpoints: each hostname resolves to its endpoint mirror's ClusterIP. */
-export function desiredHeadlessRootEndpoints(remote: V1Service, hosts: ReadonlyArray<{ hostname: string; clusterIP: string; ready: boolean }>, s: MirrorSettings): V1Endpoints {
+export function desiredHeadlessRootEndpoints(
+  remote: V1Service,
+  hosts: ReadonlyArray<{ hostname: string; clusterIP: string; ready: boolean }>,
+  s: MirrorSettings,
+): V1Endpoints {
   const ref = remoteRefOf(remote);
   const ready: V1EndpointAddress[] = [];
   const notReady: V1EndpointAddress[] = [];
@@ -74,6 +87,8 @@ export function desiredHeadlessRootEndpoints(remote: V1Service, hosts: ReadonlyA
       labels: { [Labels.mirroredService]: 'true', [Labels.clusterName]: s.clusterName },
       annotations: { [Annotations.remoteSvcFqName]: `${ref.name}.${ref.namespace}.svc.${s.clusterDomain}` },
     },
-    subsets: hosts.length ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }] : [],
+    subsets: hosts.length
+      ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }]
+      : [],
   };
 }

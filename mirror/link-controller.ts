@@ -68,7 +68,8 @@ export class LinkController {
       path: `/apis/${LINK_GROUP}/${LINK_STORAGE_VERSION}/namespaces/${cfg.namespace}/${LINK_PLURAL}`,
       fieldSelector: byName,
       // Custom objects come back as plain JSON; parseLink checks them before use.
-      list: (q) => customObjectPage(this.#custom, { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: cfg.namespace, plural: LINK_PLURAL }, q),
+      list: (q) =>
+        customObjectPage(this.#custom, { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: cfg.namespace, plural: LINK_PLURAL }, q),
       onEvent: (e) => {
         if (e.type !== 'error') this.#schedule();
         else this.#log.warn('link watch failed; retrying', { reason: e.message });
@@ -134,11 +135,16 @@ export class LinkController {
     try {
       link = parseLink(raw);
       if (link.spec.targetClusterName === 'federated') {
-        throw new InvalidLinkError(this.#cfg.linkName, ['spec.targetClusterName "federated" would make mirror names collide with federated Services (<svc>-federated); choose another cluster name']);
+        throw new InvalidLinkError(this.#cfg.linkName, [
+          'spec.targetClusterName "federated" would make mirror names collide with federated Services (<svc>-federated); choose another cluster name',
+        ]);
       }
       if (!link.spec.targetClusterName) throw new InvalidLinkError(this.#cfg.linkName, ['spec.targetClusterName is required']);
     } catch (err) {
-      await this.#setProblem({ kind: 'LinkInvalid', message: errorMessage(err) }, { apiVersion: raw.apiVersion, metadata: { name: raw.metadata?.name, uid: raw.metadata?.uid } });
+      await this.#setProblem(
+        { kind: 'LinkInvalid', message: errorMessage(err) },
+        { apiVersion: raw.apiVersion, metadata: { name: raw.metadata?.name, uid: raw.metadata?.uid } },
+      );
       await this.#stopWatcher();
       return;
     }
@@ -176,14 +182,19 @@ export class LinkController {
       return;
     }
 
-    const fingerprint = createHash('sha256').update(JSON.stringify([link.spec, secret.metadata?.resourceVersion])).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([link.spec, secret.metadata?.resourceVersion]))
+      .digest('hex');
     if (fingerprint === this.#fingerprint && this.#watcher) return;
     const restarting = this.#watcher !== undefined;
     await this.#stopWatcher();
     this.#problem = undefined;
     this.#fingerprint = fingerprint;
     await this.#startWatcher(link, remote);
-    this.#log.info(restarting ? 'link changed; watchers restarted, mirrors kept' : 'mirroring started', { cluster: link.spec.targetClusterName, reason: restarting ? 'SpecOrSecretChanged' : 'Started' });
+    this.#log.info(restarting ? 'link changed; watchers restarted, mirrors kept' : 'mirroring started', {
+      cluster: link.spec.targetClusterName,
+      reason: restarting ? 'SpecOrSecretChanged' : 'Started',
+    });
   }
 
   async #watchSecret(name: string): Promise<Reflector<V1Secret>> {
@@ -254,7 +265,12 @@ export class LinkController {
     this.#probeKey = key;
     if (!probe || addresses.length === 0) return;
     const worker = new ProbeWorker({ addresses, probe }, cluster, this.#metrics, this.#log.with({ cluster }), (health) => {
-      this.#status.setLinkCondition('GatewayAlive', health === 'alive' ? 'True' : 'False', health === 'alive' ? 'ProbeSucceeded' : 'ProbeFailed', `gateway ${health}`);
+      this.#status.setLinkCondition(
+        'GatewayAlive',
+        health === 'alive' ? 'True' : 'False',
+        health === 'alive' ? 'ProbeSucceeded' : 'ProbeFailed',
+        `gateway ${health}`,
+      );
       this.#watcher?.gatewayChanged();
     });
     this.#probe = worker;
@@ -265,7 +281,12 @@ export class LinkController {
 
   /** Target clusters of every Link in the namespace, oldest Link first. */
   async #linkAges(): Promise<string[]> {
-    const res = (await this.#custom.listNamespacedCustomObject({ group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.#cfg.namespace, plural: LINK_PLURAL })) as {
+    const res = (await this.#custom.listNamespacedCustomObject({
+      group: LINK_GROUP,
+      version: LINK_STORAGE_VERSION,
+      namespace: this.#cfg.namespace,
+      plural: LINK_PLURAL,
+    })) as {
       items: Array<{ metadata?: { creationTimestamp?: string; name?: string }; spec?: { targetClusterName?: string } }>;
     };
     return res.items
@@ -291,13 +312,23 @@ export class LinkController {
     this.#probe = undefined;
     this.#probeKey = '';
     this.#metrics.forget(cluster);
-    await this.#patchFinalizers(link, (link.metadata.finalizers ?? []).filter((f) => f !== MIRROR_FINALIZER));
+    await this.#patchFinalizers(
+      link,
+      (link.metadata.finalizers ?? []).filter((f) => f !== MIRROR_FINALIZER),
+    );
   }
 
   async #patchFinalizers(link: Link, finalizers: string[]): Promise<void> {
     try {
       await this.#custom.patchNamespacedCustomObject(
-        { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.#cfg.namespace, plural: LINK_PLURAL, name: link.metadata.name, body: { metadata: { finalizers, resourceVersion: link.metadata.resourceVersion } } },
+        {
+          group: LINK_GROUP,
+          version: LINK_STORAGE_VERSION,
+          namespace: this.#cfg.namespace,
+          plural: LINK_PLURAL,
+          name: link.metadata.name,
+          body: { metadata: { finalizers, resourceVersion: link.metadata.resourceVersion } },
+        },
         mergePatch,
       );
     } catch (err) {
@@ -313,7 +344,13 @@ export class LinkController {
     this.#log.warn('link not usable; mirroring paused, mirrors kept', { reason: problem.kind, error: message });
     this.#status.setLinkCondition('CredentialsValid', 'False', problem.kind, message);
     await this.#events.record(
-      { apiVersion: link?.apiVersion ?? `${LINK_GROUP}/${LINK_STORAGE_VERSION}`, kind: 'Link', name: this.#cfg.linkName, namespace: this.#cfg.namespace, uid: link?.metadata?.uid },
+      {
+        apiVersion: link?.apiVersion ?? `${LINK_GROUP}/${LINK_STORAGE_VERSION}`,
+        kind: 'Link',
+        name: this.#cfg.linkName,
+        namespace: this.#cfg.namespace,
+        uid: link?.metadata?.uid,
+      },
       'Warning',
       problem.kind,
       message,
@@ -357,14 +394,20 @@ export async function deleteMirrorsOf(kc: KubeConfig, cluster: string, fieldMana
     const left = { ...m, remote: m.remote.filter((x) => !x.endsWith(suffix)) };
     const name = fed.metadata?.name ?? '';
     const namespace = fed.metadata?.namespace ?? '';
-    if (left.remote.length === 0 && !left.local) await core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: fed.metadata?.uid } } });
+    if (left.remote.length === 0 && !left.local)
+      await core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: fed.metadata?.uid } } });
     else await core.replaceNamespacedService({ name, namespace, body: withMembership(fed, left), fieldManager });
     n++;
   }
   // The probe Endpoints carry the gateway label instead of the mirror one.
-  for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: `${Labels.mirroredGateway}=true,${Labels.clusterName}=${cluster}` })).items) {
+  for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: `${Labels.mirroredGateway}=true,${Labels.clusterName}=${cluster}` }))
+    .items) {
     try {
-      await core.deleteNamespacedEndpoints({ name: ep.metadata?.name ?? '', namespace: ep.metadata?.namespace ?? '', body: { preconditions: { uid: ep.metadata?.uid } } });
+      await core.deleteNamespacedEndpoints({
+        name: ep.metadata?.name ?? '',
+        namespace: ep.metadata?.namespace ?? '',
+        body: { preconditions: { uid: ep.metadata?.uid } },
+      });
       n++;
     } catch (err) {
       if (!isNotFound(err)) throw err;

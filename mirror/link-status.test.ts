@@ -6,7 +6,12 @@ import { LinkStatusWriter, MAX_STATUS_ENTRIES, bounded, serviceStatus, type Mirr
 
 function writer(now: () => Date): LinkStatusWriter {
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
   return new LinkStatusWriter(kc, 'ns', 'link', createLogger({ level: 'error' }), 60_000, now);
 }
 
@@ -37,16 +42,29 @@ test('a long status list is capped, keeping every failing service', () => {
   assert.equal(out.length, MAX_STATUS_ENTRIES);
   const failing = [...entries.entries()].filter(([, e]) => e.reason !== 'Mirrored');
   assert.equal(failing.length, (MAX_STATUS_ENTRIES * 2) / 100);
-  for (const [key] of failing) assert.ok(out.some(([k]) => k === key), `${key} kept`);
+  for (const [key] of failing)
+    assert.ok(
+      out.some(([k]) => k === key),
+      `${key} kept`,
+    );
   const small = new Map([...entries.entries()].slice(0, 3));
   assert.equal(bounded(small).length, 3);
 });
 
-test('an entry renders as upstream\'s status shape', () => {
+test("an entry renders as upstream's status shape", () => {
   assert.deepEqual(serviceStatus('web/api', { reason: 'NameCollision', message: 'taken', since: '2026-01-01T00:00:00Z', local: 'api-east' }), {
     controllerName: 'linkerd.io/service-mirror',
     remoteRef: { group: '', kind: 'Service', namespace: 'web', name: 'api' },
-    conditions: [{ type: 'Mirrored', status: 'False', reason: 'NameCollision', message: 'taken', lastTransitionTime: '2026-01-01T00:00:00Z', localRef: { group: '', kind: 'Service', namespace: 'web', name: 'api-east' } }],
+    conditions: [
+      {
+        type: 'Mirrored',
+        status: 'False',
+        reason: 'NameCollision',
+        message: 'taken',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+        localRef: { group: '', kind: 'Service', namespace: 'web', name: 'api-east' },
+      },
+    ],
   });
 });
 
@@ -66,7 +84,12 @@ async function withStatusServer(fn: (w: LinkStatusWriter, patches: string[]) => 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const kc = new KubeConfig();
   const port = (server.address() as import('node:net').AddressInfo).port;
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
   const t = new Date('2026-01-01T00:00:00Z');
   const w = new LinkStatusWriter(kc, 'ns', 'link', createLogger({ level: 'error' }), 60_000, () => t);
   try {
@@ -110,7 +133,10 @@ test('past the cap, only changes that can show in the written list mark the stat
     await w.flush();
     assert.equal(patches.length, 1);
     assert.equal(w.pending, 'none');
-    const listed = (body: string | undefined) => (JSON.parse(body ?? '{}') as { status: { mirrorServices: Array<{ remoteRef: { name: string } }> } }).status.mirrorServices.map((s) => s.remoteRef.name);
+    const listed = (body: string | undefined) =>
+      (JSON.parse(body ?? '{}') as { status: { mirrorServices: Array<{ remoteRef: { name: string } }> } }).status.mirrorServices.map(
+        (s) => s.remoteRef.name,
+      );
     assert.equal(listed(patches[0]).at(-1), key(MAX_STATUS_ENTRIES - 1).name);
     // Healthy, after the last listed: not shown, nothing to write.
     w.setMirror(key(MAX_STATUS_ENTRIES + 200), undefined, 'Mirrored', '');

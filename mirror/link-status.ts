@@ -57,7 +57,13 @@ export function serviceStatus(key: string, e: MirrorEntry): ServiceStatus {
   const slash = key.indexOf('/');
   const namespace = key.slice(0, slash);
   const name = key.slice(slash + 1);
-  const condition: LinkCondition = { type: 'Mirrored', status: failing(e) ? 'False' : 'True', reason: e.reason, message: e.message, lastTransitionTime: e.since };
+  const condition: LinkCondition = {
+    type: 'Mirrored',
+    status: failing(e) ? 'False' : 'True',
+    reason: e.reason,
+    message: e.message,
+    lastTransitionTime: e.since,
+  };
   if (e.local !== undefined) condition.localRef = { group: '', kind: 'Service', namespace, name: e.local };
   return { controllerName: Defaults.controllerName, remoteRef: { group: '', kind: 'Service', namespace, name }, conditions: [condition] };
 }
@@ -119,7 +125,10 @@ export class LinkStatusWriter {
 
   /** Seeds from the Link's current status so existing transition times survive a restart. */
   seed(mirrors: ServiceStatus[] | undefined, federated?: ServiceStatus[]): void {
-    for (const [list, into] of [[mirrors, this.#mirrors], [federated, this.#federated]] as const) {
+    for (const [list, into] of [
+      [mirrors, this.#mirrors],
+      [federated, this.#federated],
+    ] as const) {
       for (const s of list ?? []) {
         const e = entryOf(s);
         if (e) into.set(`${s.remoteRef.namespace}/${s.remoteRef.name}`, e);
@@ -127,7 +136,13 @@ export class LinkStatusWriter {
     }
   }
 
-  setMirror(remote: { namespace: string; name: string }, local: { namespace: string; name: string } | undefined, reason: MirrorReason, message: string, list: StatusList = 'mirrorServices'): void {
+  setMirror(
+    remote: { namespace: string; name: string },
+    local: { namespace: string; name: string } | undefined,
+    reason: MirrorReason,
+    message: string,
+    list: StatusList = 'mirrorServices',
+  ): void {
     const entries = this.#entries(list);
     const key = `${remote.namespace}/${remote.name}`;
     const prev = entries.get(key);
@@ -193,7 +208,13 @@ export class LinkStatusWriter {
     const conditions = [...this.#linkConditions.values()].sort((a, b) => a.type.localeCompare(b.type));
     if (listed < total) {
       // No running count in the message: it would make every new mirror a new status to write.
-      conditions.push({ type: 'StatusTruncated', status: 'True', reason: 'TooManyServices', message: `more than ${MAX_STATUS_ENTRIES} services: ${listed} are listed, every failing one first; count the mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name`, lastTransitionTime: (this.#truncatedSince ??= this.#timestamp()) });
+      conditions.push({
+        type: 'StatusTruncated',
+        status: 'True',
+        reason: 'TooManyServices',
+        message: `more than ${MAX_STATUS_ENTRIES} services: ${listed} are listed, every failing one first; count the mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name`,
+        lastTransitionTime: (this.#truncatedSince ??= this.#timestamp()),
+      });
     } else {
       this.#truncatedSince = undefined;
     }
@@ -201,7 +222,12 @@ export class LinkStatusWriter {
     const text = JSON.stringify(body);
     // Past the entry cap most changes touch services the status does not list.
     if (text === this.#written) return;
-    this.log.debug('writing link status', { link: this.linkName, mirrors: mirrorServices.length, federated: federatedServices.length, conditions: conditions.map((c) => `${c.type}=${c.status}`).join(',') });
+    this.log.debug('writing link status', {
+      link: this.linkName,
+      mirrors: mirrorServices.length,
+      federated: federatedServices.length,
+      conditions: conditions.map((c) => `${c.type}=${c.status}`).join(','),
+    });
     const started = Date.now();
     const patch = this.#api.patchNamespacedCustomObjectStatus(
       { group: LINK_GROUP, version: LINK_STORAGE_VERSION, namespace: this.namespace, plural: LINK_PLURAL, name: this.linkName, body },
@@ -276,7 +302,9 @@ export class LinkStatusWriter {
 
   #timestamp(): string {
     // metav1.Time has second precision; a sub-second value would be truncated on read-back.
-    const t = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const t = this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
     if (t !== this.#lastTimestamp) this.#lastTimestamp = t;
     return this.#lastTimestamp;
   }

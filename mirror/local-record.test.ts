@@ -5,7 +5,10 @@ import { endpointsDigest, endpointsRecord, ownerOf, serviceDigest, serviceRecord
 
 const mirror: V1Service = {
   metadata: {
-    name: 'web-east', namespace: 'shop', uid: 'u1', resourceVersion: '9',
+    name: 'web-east',
+    namespace: 'shop',
+    uid: 'u1',
+    resourceVersion: '9',
     labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'east', app: 'web' },
     annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web.shop.svc.cluster.local' },
   },
@@ -27,7 +30,12 @@ test('a mirror record keeps identity, the remote it stands for, and a digest; a 
   assert.equal(r.headless, false);
   assert.equal(r.clusterIP, undefined, 'only endpoint mirrors need their address');
   const endpointMirror = serviceRecord('east')({
-    metadata: { ...mirror.metadata, name: 'web-0-east', labels: { ...mirror.metadata?.labels, 'mirror.linkerd.io/headless-mirror-svc-name': 'web-east' }, annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web-0.web.shop.svc.cluster.local' } },
+    metadata: {
+      ...mirror.metadata,
+      name: 'web-0-east',
+      labels: { ...mirror.metadata?.labels, 'mirror.linkerd.io/headless-mirror-svc-name': 'web-east' },
+      annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web-0.web.shop.svc.cluster.local' },
+    },
     spec: { clusterIP: '10.0.0.10', ports: [] },
   });
   assert.equal(endpointMirror.clusterIP, '10.0.0.10');
@@ -46,7 +54,10 @@ test('the Service digest sees through API server defaults and key order, not thr
   };
   assert.equal(serviceDigest(stored), serviceDigest(mirror));
   assert.notEqual(serviceDigest({ ...mirror, spec: { ports: [{ name: 'http', port: 81 }] } }), serviceDigest(mirror));
-  assert.notEqual(serviceDigest({ ...mirror, metadata: { ...mirror.metadata, labels: { ...mirror.metadata?.labels, app: 'api' } } }), serviceDigest(mirror));
+  assert.notEqual(
+    serviceDigest({ ...mirror, metadata: { ...mirror.metadata, labels: { ...mirror.metadata?.labels, app: 'api' } } }),
+    serviceDigest(mirror),
+  );
   assert.notEqual(serviceDigest({ ...mirror, spec: { ...mirror.spec, clusterIP: 'None' } }), serviceDigest(mirror));
 });
 
@@ -57,7 +68,10 @@ test('the Endpoints digest ignores address order and sees readiness', () => {
   });
   assert.equal(endpointsDigest(ep(['10.0.0.1', '10.0.0.2'])), endpointsDigest(ep(['10.0.0.2', '10.0.0.1'])));
   assert.notEqual(endpointsDigest(ep(['10.0.0.1'])), endpointsDigest(ep([], ['10.0.0.1'])));
-  const record = endpointsRecord('east')({ ...ep(['10.0.0.1']), metadata: { ...ep([]).metadata, annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web.shop.svc.cluster.local' } } });
+  const record = endpointsRecord('east')({
+    ...ep(['10.0.0.1']),
+    metadata: { ...ep([]).metadata, annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web.shop.svc.cluster.local' } },
+  });
   assert.equal(record.owner, 'mirror');
   assert.deepEqual(record.remote, { namespace: 'shop', name: 'web' }, 'a change to mirror Endpoints re-queues their remote Service');
 });

@@ -12,8 +12,12 @@ import { desiredGatewayEndpoints, desiredMirrorService, type MirrorSettings } fr
 
 const NS = 'writer';
 const settings: MirrorSettings = {
-  clusterName: 'east', clusterDomain: 'cluster.local', gatewayIdentity: 'gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local',
-  gatewayPort: 4143, excludedLabels: [], excludedAnnotations: [],
+  clusterName: 'east',
+  clusterDomain: 'cluster.local',
+  gatewayIdentity: 'gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local',
+  gatewayPort: 4143,
+  excludedLabels: [],
+  excludedAnnotations: [],
 };
 const gateway = { addresses: ['172.18.0.5'], alive: true };
 
@@ -90,7 +94,10 @@ describe('LocalWriter on a real API server', { concurrency: false }, () => {
     const stale = await readSvc('web-east');
     assert.ok(stale);
     // Someone takes the Service over: it is no longer this Link's mirror.
-    await core.patchNamespacedService({ name: 'web-east', namespace: NS, body: { metadata: { labels: { 'mirror.linkerd.io/cluster-name': 'someone-else' } } } }, mergePatch);
+    await core.patchNamespacedService(
+      { name: 'web-east', namespace: NS, body: { metadata: { labels: { 'mirror.linkerd.io/cluster-name': 'someone-else' } } } },
+      mergePatch,
+    );
     const taken = await readSvc('web-east');
     await assert.rejects(writer.ensureService(desired('web', { tier: 'back' }).service, svcRecord(stale)), (err: unknown) => {
       assert.ok(err instanceof RetryableError, `a RetryableError, got ${String(err)}`);

@@ -48,10 +48,18 @@ export class LocalWriter {
   async ensureService(desired: V1Service, cached: LocalRecord | undefined): Promise<WriteResult> {
     const ns = desired.metadata?.namespace ?? '';
     const name = desired.metadata?.name ?? '';
-    const current = cached ?? (await this.#createOrFind(`Service ${ns}/${name}`, () => this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager }), () => this.#readService(ns, name)));
+    const current =
+      cached ??
+      (await this.#createOrFind(
+        `Service ${ns}/${name}`,
+        () => this.#core.createNamespacedService({ namespace: ns, body: desired, fieldManager: this.fieldManager }),
+        () => this.#readService(ns, name),
+      ));
     if (current === 'created') return 'created';
     if (current.owner !== 'mirror') {
-      throw new NameCollisionError(`Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; rename or delete it to let this Link mirror the remote Service`);
+      throw new NameCollisionError(
+        `Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; rename or delete it to let this Link mirror the remote Service`,
+      );
     }
     if (current.digest === serviceDigest(desired)) return 'unchanged';
     if (current.headless !== (desired.spec?.clusterIP === 'None')) {
@@ -81,10 +89,18 @@ export class LocalWriter {
   async ensureEndpoints(desired: V1Endpoints, cached: LocalRecord | undefined): Promise<WriteResult> {
     const ns = desired.metadata?.namespace ?? '';
     const name = desired.metadata?.name ?? '';
-    const current = cached ?? (await this.#createOrFind(`Endpoints ${ns}/${name}`, () => this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager }), () => this.#readEndpoints(ns, name)));
+    const current =
+      cached ??
+      (await this.#createOrFind(
+        `Endpoints ${ns}/${name}`,
+        () => this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager }),
+        () => this.#readEndpoints(ns, name),
+      ));
     if (current === 'created') return 'created';
     if (current.owner === 'foreign') {
-      throw new NameCollisionError(`Endpoints ${ns}/${name} already exist and are not a mirror of cluster ${this.clusterName}; rename or delete them to let this Link mirror the remote Service`);
+      throw new NameCollisionError(
+        `Endpoints ${ns}/${name} already exist and are not a mirror of cluster ${this.clusterName}; rename or delete them to let this Link mirror the remote Service`,
+      );
     }
     if (current.digest === endpointsDigest(desired)) return 'unchanged';
     const patch = guardedPatch(current, this.clusterName, [
@@ -135,7 +151,11 @@ export class LocalWriter {
 
   /** Deletes the Service only if it is this Link's mirror, guarded by its uid. */
   async deleteService(namespace: string, name: string, cached: LocalRecord | undefined): Promise<WriteResult> {
-    const current = cached ?? (await this.#read(() => this.#core.readNamespacedService({ name, namespace }), `Service ${namespace}/${name}`).then((s) => s && this.#serviceRecord(s)));
+    const current =
+      cached ??
+      (await this.#read(() => this.#core.readNamespacedService({ name, namespace }), `Service ${namespace}/${name}`).then(
+        (s) => s && this.#serviceRecord(s),
+      ));
     if (!current || current.owner !== 'mirror') return 'absent';
     try {
       await this.#core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: current.metadata.uid } } });
@@ -147,7 +167,11 @@ export class LocalWriter {
   }
 
   async deleteEndpoints(namespace: string, name: string, cached: LocalRecord | undefined): Promise<WriteResult> {
-    const current = cached ?? (await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace }), `Endpoints ${namespace}/${name}`).then((e) => e && this.#endpointsRecord(e)));
+    const current =
+      cached ??
+      (await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace }), `Endpoints ${namespace}/${name}`).then(
+        (e) => e && this.#endpointsRecord(e),
+      ));
     if (!current || current.owner !== 'mirror') return 'absent';
     try {
       await this.#core.deleteNamespacedEndpoints({ name, namespace, body: { preconditions: { uid: current.metadata.uid } } });

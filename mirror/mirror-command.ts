@@ -41,9 +41,11 @@ function duration(flag: string, text: string): number {
 export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): MirrorConfig {
   const linkName = flags.link ?? positionalLink;
   if (!linkName) throw new UsageError('missing the Link name: pass --link <name> (the name of the Link object in --namespace)');
-  if (!isDns1123Label(linkName)) throw new UsageError(`invalid Link name "${linkName}": it must be a DNS-1123 label (lowercase letters, digits, '-')`);
+  if (!isDns1123Label(linkName))
+    throw new UsageError(`invalid Link name "${linkName}": it must be a DNS-1123 label (lowercase letters, digits, '-')`);
   const workers = Number(flags.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`invalid --workers "${flags.workers}": use a whole number from 1 to 64`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new UsageError(`invalid --workers "${flags.workers}": use a whole number from 1 to 64`);
   let metricsAddr: { host: string; port: number };
   try {
     metricsAddr = parseListenAddr(flags.metricsAddr);
@@ -98,7 +100,16 @@ export function mirrorCommand(): Command {
       const metrics = new MirrorMetrics({ processMetrics: true });
       let controller: LinkController | undefined;
       const elector = new LeaderElector(
-        { kubeConfig: kc, namespace: cfg.namespace, name: ObjectNames.lease(cfg.linkName), identity: cfg.identity, leaseMs: cfg.lease.durationMs, renewMs: cfg.lease.renewMs, retryMs: cfg.lease.retryMs, log },
+        {
+          kubeConfig: kc,
+          namespace: cfg.namespace,
+          name: ObjectNames.lease(cfg.linkName),
+          identity: cfg.identity,
+          leaseMs: cfg.lease.durationMs,
+          renewMs: cfg.lease.renewMs,
+          retryMs: cfg.lease.retryMs,
+          log,
+        },
         {
           onStartedLeading: () => {
             controller = new LinkController(kc, cfg, metrics, log);

@@ -116,7 +116,13 @@ export function desiredGatewayEndpoints(remote: V1Service, remoteHasReadyEndpoin
 }
 
 /** The probe Endpoints for `probe-<link>`: always ready, so Linkerd's probe can reach the gateway. */
-export function desiredProbeEndpoints(linkName: string, namespace: string, gatewayAddresses: readonly string[], probePort: number, s: Pick<MirrorSettings, 'clusterName' | 'gatewayIdentity'>): V1Endpoints {
+export function desiredProbeEndpoints(
+  linkName: string,
+  namespace: string,
+  gatewayAddresses: readonly string[],
+  probePort: number,
+  s: Pick<MirrorSettings, 'clusterName' | 'gatewayIdentity'>,
+): V1Endpoints {
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',

@@ -65,8 +65,14 @@ test('retryable errors are retried until they succeed; permanent errors are repo
   q.add('flaky');
   q.add('taken');
   await q.idle();
-  assert.deepEqual(outcomes.filter(([k]) => k === 'flaky').map(([, o]) => o), ['retry', 'retry', 'done']);
-  assert.deepEqual(outcomes.filter(([k]) => k === 'taken').map(([, o]) => o), ['failed']);
+  assert.deepEqual(
+    outcomes.filter(([k]) => k === 'flaky').map(([, o]) => o),
+    ['retry', 'retry', 'done'],
+  );
+  assert.deepEqual(
+    outcomes.filter(([k]) => k === 'taken').map(([, o]) => o),
+    ['failed'],
+  );
 });
 
 /** A queue whose `workers` first keys (named blocker…) hold every worker until release(). */
@@ -106,5 +112,8 @@ test('a long stream of keys through a busy queue runs each once, events first', 
   await q.idle();
   assert.equal(runs.length, 5000);
   assert.equal(new Set(runs).size, 5000);
-  assert.ok(runs.slice(0, 2500).every((k) => Number(k.slice(1)) % 2 === 0), 'every event key before any background key');
+  assert.ok(
+    runs.slice(0, 2500).every((k) => Number(k.slice(1)) % 2 === 0),
+    'every event key before any background key',
+  );
 });

@@ -157,11 +157,15 @@ export class WorkQueue<K extends string> {
       if (this.#dirty.delete(key)) {
         this.add(key);
       } else if (outcome.kind === 'retry' || outcome.kind === 'crashed') {
-        const delay = outcome.kind === 'retry' ? outcome.delayMs : Math.min(1000 * 2 ** ((this.#attempts.get(key) ?? 1) - 1), this.#opts.maxDelayMs ?? 30_000);
-        this.#timers.set(key, setTimeout(() => {
-          this.#timers.delete(key);
-          this.add(key);
-        }, delay));
+        const delay =
+          outcome.kind === 'retry' ? outcome.delayMs : Math.min(1000 * 2 ** ((this.#attempts.get(key) ?? 1) - 1), this.#opts.maxDelayMs ?? 30_000);
+        this.#timers.set(
+          key,
+          setTimeout(() => {
+            this.#timers.delete(key);
+            this.add(key);
+          }, delay),
+        );
       }
     }
     this.#pump();

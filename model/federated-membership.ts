@@ -34,7 +34,11 @@ export function formatMembers(members: readonly string[]): string {
 export function isFederatedService(svc: V1Service | undefined): boolean {
   const l = svc?.metadata?.labels ?? {};
   const a = svc?.metadata?.annotations ?? {};
-  return l[Labels.mirroredService] === 'true' && l[Labels.clusterName] === undefined && (Annotations.remoteDiscovery in a || Annotations.localDiscovery in a);
+  return (
+    l[Labels.mirroredService] === 'true' &&
+    l[Labels.clusterName] === undefined &&
+    (Annotations.remoteDiscovery in a || Annotations.localDiscovery in a)
+  );
 }
 
 /** The current membership of an existing federated Service. */

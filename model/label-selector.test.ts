@@ -61,10 +61,7 @@ describe('selectorProblems', () => {
 
 describe('selectorToQuery', () => {
   it('renders a server-side labelSelector deterministically', () => {
-    assert.equal(
-      selectorToQuery(parseSelector('z=1,a=2,k in (y,x),!gone,there')),
-      'a=2,z=1,k in (x,y),!gone,there',
-    );
+    assert.equal(selectorToQuery(parseSelector('z=1,a=2,k in (y,x),!gone,there')), 'a=2,z=1,k in (x,y),!gone,there');
   });
   it('returns null for selectors that match nothing', () => {
     assert.equal(selectorToQuery(undefined), null);

@@ -73,6 +73,11 @@ export function gatewayLinkInput(): LinkRenderInput {
     federatedServiceSelector: parseSelector('mirror.linkerd.io/federated=member'),
     excludedAnnotations: ['evil.linkerd/*', 'evil'],
     excludedLabels: ['evil.linkerd/*', 'evil'],
-    controller: { image: 'example.com/multicluster:test', imagePullPolicy: 'IfNotPresent', enableHeadlessServices: true, enableNamespaceCreation: false },
+    controller: {
+      image: 'example.com/multicluster:test',
+      imagePullPolicy: 'IfNotPresent',
+      enableHeadlessServices: true,
+      enableNamespaceCreation: false,
+    },
   };
 }

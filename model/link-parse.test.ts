@@ -68,7 +68,12 @@ describe('parseLink', () => {
   });
 
   it('reports wrong kinds, versions, types and missing fields', () => {
-    const problems = problemsOf({ apiVersion: 'multicluster.linkerd.io/v9', kind: 'Lnk', metadata: { name: 'x' }, spec: { gatewayPort: 4143, excludedLabels: 'a' } });
+    const problems = problemsOf({
+      apiVersion: 'multicluster.linkerd.io/v9',
+      kind: 'Lnk',
+      metadata: { name: 'x' },
+      spec: { gatewayPort: 4143, excludedLabels: 'a' },
+    });
     assert.deepEqual(problems, [
       'apiVersion must be one of multicluster.linkerd.io/v1alpha1, multicluster.linkerd.io/v1alpha2, multicluster.linkerd.io/v1alpha3, got "multicluster.linkerd.io/v9"',
       'kind must be Link, got "Lnk"',
@@ -84,7 +89,10 @@ describe('parseLink', () => {
   });
 
   it('names the Link in the message', () => {
-    assert.throws(() => parseLink(withSpec({ gatewayPort: 'x' })), /^InvalidLinkError: invalid Link linkerd-multicluster\/east: spec.gatewayPort "x"/);
+    assert.throws(
+      () => parseLink(withSpec({ gatewayPort: 'x' })),
+      /^InvalidLinkError: invalid Link linkerd-multicluster\/east: spec.gatewayPort "x"/,
+    );
   });
 
   it('rejects non-objects', () => {

@@ -124,7 +124,9 @@ function normalizeSelector(sel: LabelSelector): LabelSelector {
   const out: LabelSelector = {};
   if (sel.matchLabels) out.matchLabels = { ...sel.matchLabels };
   if (sel.matchExpressions) {
-    out.matchExpressions = sel.matchExpressions.map((e) => (e.values ? { key: e.key, operator: e.operator, values: [...e.values] } : { key: e.key, operator: e.operator }));
+    out.matchExpressions = sel.matchExpressions.map((e) =>
+      e.values ? { key: e.key, operator: e.operator, values: [...e.values] } : { key: e.key, operator: e.operator },
+    );
   }
   return out;
 }
