@@ -9,7 +9,8 @@
 //   5. the controller's RSS, CPU, metrics and warnings.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoordinationV1Api, CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node';
+import type { CustomObjectsApi} from '@kubernetes/client-node';
+import { CoordinationV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/client.ts';
 import { linkGatewayPort, parseLink } from '../model/link-parse.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../model/link-types.ts';

@@ -74,7 +74,7 @@ async function bundle() {
 let entry;
 try {
   entry = pathToFileURL(await bundle()).href;
-} catch (err) {
+} catch {
   // No esbuild (or an unwritable cache): fall back to loading the sources directly.
   const { register } = await import('tsx/esm/api');
   register();

@@ -79,7 +79,7 @@ describe('headless mirroring and namespace creation', { concurrency: false }, ()
       const e: V1Endpoints | undefined = await ep1('nginx-cluster2');
       return (e?.subsets?.[0]?.addresses?.length ?? 0) === 2 ? e : undefined;
     });
-    const byHost = Object.fromEntries((rootEp.subsets?.[0]?.addresses ?? []).map((a) => [a.hostname, a.ip]));
+    const byHost = Object.fromEntries((rootEp.subsets?.[0]?.addresses ?? []).map((a): [string, string] => [a.hostname ?? '', a.ip]));
     assert.deepEqual(byHost, { 'nginx-0': mirrors[0]?.spec?.clusterIP, 'nginx-1': mirrors[1]?.spec?.clusterIP });
     assert.equal(rootEp.subsets?.[0]?.ports?.[0]?.port, 80, 'the root keeps the remote port');
   });

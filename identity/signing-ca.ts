@@ -1,6 +1,7 @@
 // Loading a CA (trust anchor or identity issuer) from PEM to sign with, refusing anything
 // that would produce certificates Linkerd rejects later, when the failure is harder to trace.
-import { type CertBundle, isCa, IssuerExpiredError, IssuerNotCaError, loadCertBundle, parseCertificates, x509 } from './x509.ts';
+import type { x509 } from './x509.ts';
+import { type CertBundle, isCa, IssuerExpiredError, IssuerNotCaError, loadCertBundle, parseCertificates } from './x509.ts';
 
 export interface SigningCa {
   bundle: CertBundle;

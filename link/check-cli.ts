@@ -2,6 +2,7 @@
 // output is rendered before anything is printed, and failures are one line.
 import { Command, Option } from 'commander';
 import { UsageError } from '../cli/usage-error.ts';
+import { runAction } from './run-action.ts';
 import { Defaults } from '../model/linkerd-names.ts';
 import { runChecksUntil } from './check.ts';
 import { formatCheckResults, isFailure, parseCheckFormat } from './check-report.ts';
@@ -19,16 +20,6 @@ function durationFlag(flag: string, text: string, allowZero: boolean): number {
 }
 
 /** Keeps usage errors; anything else is cut to its first line. */
-async function runAction(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new Error(msg.split('\n')[0] ?? msg);
-  }
-}
-
 interface CommonFlags {
   context?: string;
   kubeconfig?: string;
@@ -59,10 +50,11 @@ interface CheckFlags extends CommonFlags {
   wait: string;
 }
 
-export function checkCommand(): Command {
+export function checkCommand(env: NodeJS.ProcessEnv): Command {
   const cmd = withCommonFlags(
     new Command('check').description(
-      'Check the multicluster setup of the SOURCE cluster: Link CRD and Links, remote credentials, shared trust anchor, controllers, gateways and mirrors (exit 1 on any failure)',
+      'Check the multicluster setup of the SOURCE cluster: Link CRD and Links, remote ' +
+        'credentials, shared trust anchor, controllers, gateways and mirrors (exit 1 on any failure)',
     ),
   )
     .option('--linkerd-namespace <ns>', "Linkerd's namespace in this cluster (the target's comes from its Link)", Defaults.linkerdNamespace)
@@ -73,7 +65,7 @@ export function checkCommand(): Command {
       const timeoutMs = durationFlag('--timeout', flags.timeout, false);
       const waitMs = durationFlag('--wait', flags.wait, true);
       const metricsUrls = parseMetricsUrls(flags.metricsUrl);
-      const access = loadKubeAccess({ kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs }, process.env);
+      const access = loadKubeAccess({ kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs }, env);
       const results = await runChecksUntil(
         { access, namespace: flags.namespace, linkerdNamespace: flags.linkerdNamespace, metricsUrls },
         waitMs,
@@ -93,7 +85,7 @@ interface GatewaysFlags extends CommonFlags {
   clusterName?: string;
 }
 
-export function gatewaysCommand(): Command {
+export function gatewaysCommand(env: NodeJS.ProcessEnv): Command {
   const cmd = withCommonFlags(
     new Command('gateways').description(
       "Show each linked cluster's gateway: ALIVE, mirrored Services (NUM_SVC) and probe LATENCY (p50/p95/p99; needs --metrics-url)",
@@ -104,7 +96,7 @@ export function gatewaysCommand(): Command {
       const output = format(flags.output);
       const timeoutMs = durationFlag('--timeout', flags.timeout, false);
       const metricsUrls = parseMetricsUrls(flags.metricsUrl);
-      const access = loadKubeAccess({ kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs }, process.env);
+      const access = loadKubeAccess({ kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs }, env);
       const rows = await readGateways({ access, namespace: flags.namespace, clusterName: flags.clusterName, metricsUrls });
       const text = output === 'json' ? formatGatewaysJson(rows) : formatGatewaysTable(rows);
       process.stdout.write(text);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { V1Endpoints, V1Lease, V1Service } from '@kubernetes/client-node';
 import { controllerCheck, gatewayAliveCheck, mirrorEndpointsCheck, orphanMirrorsCheck } from './check-local.ts';
 import { parseLink } from '../model/link-parse.ts';
-import { fullLink } from '../model/link-fixtures.ts';
+import { fullLink } from './test-fixtures.ts';
 
 const link = parseLink(fullLink());
 const NOW = new Date('2025-06-01T12:00:30Z');

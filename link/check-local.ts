@@ -62,7 +62,9 @@ export function controllerCheck(link: Link, lease: V1Lease | undefined, now: Dat
   const ns = link.metadata.namespace ?? '';
   const leaseName = ObjectNames.lease(name);
   const base = { id: 'controller', description: 'a service-mirror controller runs', link: name } as const;
-  const start = `start one: \`multicluster mirror --link ${name} --namespace ${ns}\`, or install with \`--controllers ${name}\` (or apply \`multicluster link\` output with its controller)`;
+  const start =
+    `start one: \`multicluster mirror --link ${name} --namespace ${ns}\`, or install with ` +
+    `\`--controllers ${name}\` (or apply \`multicluster link\` output with its controller)`;
   if (!lease) return { ...base, status: 'fail', message: `no Lease ${ns}/${leaseName}: no controller has ever served this Link`, hint: start };
   const holder = lease.spec?.holderIdentity;
   if (!holder)
@@ -116,7 +118,9 @@ export function gatewayAliveCheck(link: Link, evidence: AliveEvidence): CheckRes
   const name = link.metadata.name;
   const cluster = link.spec.targetClusterName ?? name;
   const base = { id: 'gateway-alive', description: 'the remote gateway is alive', link: name } as const;
-  const probeHint = `check that ${cluster}'s gateway answers ${link.spec.probeSpec?.path ?? '/ready'} on ${link.spec.gatewayAddress ?? '?'}:${link.spec.probeSpec?.port ?? '?'} from this cluster`;
+  const probeHint =
+    `check that ${cluster}'s gateway answers ${link.spec.probeSpec?.path ?? '/ready'} on ` +
+    `${link.spec.gatewayAddress ?? '?'}:${link.spec.probeSpec?.port ?? '?'} from this cluster`;
   switch (evidence.source) {
     case 'metrics-error':
       return {

@@ -179,7 +179,9 @@ export function trustAnchorCheck(
   const target = link.spec.targetClusterName ?? name;
   const remoteNs = link.spec.targetClusterLinkerdNamespace || Defaults.linkerdNamespace;
   const base = { id: 'trust-anchors', description: TRUST, link: name } as const;
-  const install = `install Linkerd in both clusters with the same trust anchor (\`multicluster certs\` makes one), or pass --linkerd-namespace / set the Link's targetClusterLinkerdNamespace`;
+  const install =
+    `install Linkerd in both clusters with the same trust anchor (\`multicluster certs\` ` +
+    `makes one), or pass --linkerd-namespace / set the Link's targetClusterLinkerdNamespace`;
   if (remote.kind === 'unreachable')
     return {
       ...base,
@@ -215,14 +217,18 @@ export function trustAnchorCheck(
       return {
         ...base,
         status: 'warn',
-        message: `the clusters share ${cmp.shared} anchor(s), but only this cluster has ${cmp.onlyLocal.map(describeAnchor).join(', ') || 'none'} and only ${target} has ${cmp.onlyRemote.map(describeAnchor).join(', ') || 'none'}`,
+        message:
+          `the clusters share ${cmp.shared} anchor(s), but only this cluster has ${cmp.onlyLocal.map(describeAnchor).join(', ') || 'none'} ` +
+          `and only ${target} has ${cmp.onlyRemote.map(describeAnchor).join(', ') || 'none'}`,
         hint: 'finish the trust-anchor rotation so both clusters carry the same bundle',
       };
     case 'disjoint':
       return {
         ...base,
         status: 'fail',
-        message: `no anchor in common: this cluster trusts ${cmp.local.map(describeAnchor).join(', ')} (${local.from}); ${target} trusts ${cmp.remote.map(describeAnchor).join(', ')} (${remote.from})`,
+        message:
+          `no anchor in common: this cluster trusts ${cmp.local.map(describeAnchor).join(', ')} ` +
+          `(${local.from}); ${target} trusts ${cmp.remote.map(describeAnchor).join(', ')} (${remote.from})`,
         hint: "cross-cluster mTLS cannot work; reinstall one cluster's identity with the other's trust anchor (or add it to both bundles)",
       };
   }

@@ -9,7 +9,7 @@ import {
   type V1CustomResourceDefinition,
   type V1Endpoints,
 } from '@kubernetes/client-node';
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 import { apiStatus } from '../kube/client.ts';
 import { Defaults, Labels, ObjectNames } from '../model/linkerd-names.ts';
 import {
@@ -90,8 +90,9 @@ export async function runChecks(o: CheckOptions): Promise<CheckResult[]> {
   }
   const unknown = [...o.metricsUrls.keys()].filter((n) => !raw.some((r) => r.metadata?.name === n));
   if (unknown.length > 0) {
-    throw new UsageError(
-      `--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in namespace ${namespace}: use the Link's name (kubectl -n ${namespace} get links)`,
+    throw new LinkInputError(
+      `--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not ` +
+        `in namespace ${namespace}: use the Link's name (kubectl -n ${namespace} get links)`,
     );
   }
 

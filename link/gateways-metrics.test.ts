@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 import {
   gatewayMetricsFor,
   histogramBuckets,
@@ -145,7 +145,7 @@ describe('parseMetricsUrls', () => {
     for (const bad of ['http://x/metrics', '=http://x', 'a=', 'a=ftp://x', 'a=not a url']) {
       assert.throws(
         () => parseMetricsUrls([bad]),
-        (err: unknown) => err instanceof UsageError && /expected <link>=<url>/.test(err.message),
+        (err: unknown) => err instanceof LinkInputError && /expected <link>=<url>/.test(err.message),
         bad,
       );
     }

@@ -2,7 +2,7 @@
 // text format parsed into samples, the few series these commands need, and
 // histogram_quantile over the probe-latency buckets. Parsing is pure; fetchMetrics is the
 // only I/O.
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 
 export interface Sample {
   name: string;
@@ -173,9 +173,9 @@ export function parseMetricsUrls(values: readonly string[]): Map<string, URL> {
       url = undefined;
     }
     if (!link || !url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new UsageError(`--metrics-url "${v}": expected <link>=<url>, e.g. cluster2=http://127.0.0.1:9999/metrics`);
+      throw new LinkInputError(`--metrics-url "${v}": expected <link>=<url>, e.g. cluster2=http://127.0.0.1:9999/metrics`);
     }
-    if (out.has(link)) throw new UsageError(`--metrics-url: Link "${link}" is given twice; pass one URL per Link`);
+    if (out.has(link)) throw new LinkInputError(`--metrics-url: Link "${link}" is given twice; pass one URL per Link`);
     out.set(link, url);
   }
   return out;

@@ -3,7 +3,7 @@
 // --metrics-url names it; otherwise from the cluster: NUM_SVC by counting mirror Services,
 // ALIVE from the Link's GatewayAlive condition, and no latency.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 import { Labels } from '../model/linkerd-names.ts';
 import { fetchMetrics, gatewayMetricsFor, MetricsFetchError, type LatencyQuantiles } from './gateways-metrics.ts';
 import type { KubeAccess } from './kube-access.ts';
@@ -48,19 +48,20 @@ export async function readGateways(o: GatewaysOptions): Promise<GatewayRow[]> {
     try {
       links.push({ link: parseLink(raw), alive: gatewayAliveCondition(raw) });
     } catch (err) {
-      if (err instanceof InvalidLinkError) throw new UsageError(`${err.message}: fix it, or run \`multicluster check\` for details`);
+      if (err instanceof InvalidLinkError) throw new LinkInputError(`${err.message}: fix it, or run \`multicluster check\` for details`);
       throw err;
     }
   }
   const unknown = [...o.metricsUrls.keys()].filter((n) => !links.some((l) => l.link.metadata.name === n));
   if (unknown.length > 0) {
-    throw new UsageError(
-      `--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in namespace ${o.namespace}: use the Link's name (kubectl -n ${o.namespace} get links)`,
+    throw new LinkInputError(
+      `--metrics-url names ${unknown.map((n) => `Link "${n}"`).join(', ')}, which is not in ` +
+        `namespace ${o.namespace}: use the Link's name (kubectl -n ${o.namespace} get links)`,
     );
   }
   const selected = links.filter((l) => o.clusterName === undefined || l.link.spec.targetClusterName === o.clusterName);
   if (o.clusterName !== undefined && selected.length === 0) {
-    throw new UsageError(
+    throw new LinkInputError(
       `no Link in namespace ${o.namespace} targets cluster "${o.clusterName}": check --cluster-name (kubectl -n ${o.namespace} get links)`,
     );
   }
@@ -95,7 +96,8 @@ export async function readGateways(o: GatewaysOptions): Promise<GatewayRow[]> {
       } catch (err) {
         if (err instanceof MetricsFetchError) {
           throw new Error(
-            `Link ${link.metadata.name}: ${err.message}; check that its controller runs and --metrics-url points at its admin address (--metrics-addr, default :9999)`,
+            `Link ${link.metadata.name}: ${err.message}; check that its controller runs ` +
+              `and --metrics-url points at its admin address (--metrics-addr, default :9999)`,
           );
         }
         throw err;

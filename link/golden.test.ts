@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { installValuesFromFlags } from './commands.ts';
+import { installValuesFromFlags } from './command.ts';
 import { renderInstall } from './install.ts';
 import { renderLinkManifests } from './link-render.ts';
 import type { Manifest } from './manifest.ts';
 import { renderManifests } from './manifest.ts';
 import { renderAllow } from './remote-access.ts';
-import { gatewayLinkInput } from '../model/link-fixtures.ts';
+import { gatewayLinkInput } from './test-fixtures.ts';
 import { renderUnlink } from './unlink.ts';
 
 function golden(name: string, actual: string): void {
@@ -31,7 +31,7 @@ function assertApplyable(yaml: string): void {
     assert.match(String(o.apiVersion), /^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/);
     assert.match(String(o.kind), /^[A-Z][A-Za-z]+$/);
     assert.equal(typeof o.metadata?.name, 'string');
-    const key = `${String(o.apiVersion)}/${String(o.kind)}/${String(o.metadata?.namespace ?? '')}/${String(o.metadata?.name)}`;
+    const key = `${String(o.apiVersion)}/${String(o.kind)}/${typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : ''}/${String(o.metadata?.name)}`;
     assert.equal(seen.has(key), false, `duplicate object ${key}`);
     seen.add(key);
   }

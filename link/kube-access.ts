@@ -1,17 +1,17 @@
 // Loading a kubeconfig context and turning client failures into one-line, actionable
-// errors. Every error here is a UsageError: the user fixes it (context, cluster, RBAC).
+// errors. Every error here is a LinkInputError: the user fixes it (context, cluster, RBAC).
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { ApiException, KubeConfig, Observable } from '@kubernetes/client-node';
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 import { reuseConnections } from '../kube/client.ts';
 
-export class KubeconfigError extends UsageError {}
-export class ContextNotFoundError extends UsageError {}
-export class ApiServerUnreachableError extends UsageError {}
-export class ApiRequestError extends UsageError {}
+export class KubeconfigError extends LinkInputError {}
+export class ContextNotFoundError extends LinkInputError {}
+export class ApiServerUnreachableError extends LinkInputError {}
+export class ApiRequestError extends LinkInputError {}
 
 export interface KubeAccessOptions {
   kubeconfig?: string | undefined;
@@ -116,10 +116,10 @@ function statusMessage(err: ApiException<unknown>): string {
 }
 
 /**
- * Converts a client failure while doing `action` into a one-line UsageError: unreachable
+ * Converts a client failure while doing `action` into a one-line LinkInputError: unreachable
  * server, missing permission, or the API's own reason.
  */
-export function describeRequestError(err: unknown, action: string, access: KubeAccess): UsageError {
+export function describeRequestError(err: unknown, action: string, access: KubeAccess): LinkInputError {
   const where = `context "${access.contextName}" (${access.cluster.server})`;
   if (err instanceof ApiException) {
     const reason = statusMessage(err).replace(/\s+/g, ' ');

@@ -4,7 +4,7 @@ import type { JsonSchema } from './link-crd.ts';
 import { linkCrd, linkSchema } from './link-crd.ts';
 import { parseLink } from '../model/link-parse.ts';
 import { LINK_VERSIONS } from '../model/link-types.ts';
-import { fullLink } from '../model/link-fixtures.ts';
+import { fullLink } from './test-fixtures.ts';
 
 /**
  * The part of the apiserver's structural-schema handling that matters here: type and
@@ -41,7 +41,7 @@ function admit(schema: JsonSchema, value: unknown, path = ''): { value: unknown;
           errors.push(`${at}: expected array`);
           return v;
         }
-        return v.map((e, i) => (s.items ? walk(s.items, e, `${at}[${i}]`) : e));
+        return (v as unknown[]).map((e, i) => (s.items ? walk(s.items, e, `${at}[${i}]`) : e));
       case 'string':
         if (typeof v !== 'string') {
           errors.push(`${at}: expected string`);

@@ -1,13 +1,13 @@
 // Reading the SOURCE cluster for `multicluster unlink`: the Link and whatever it left behind.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 import { Labels } from '../model/linkerd-names.ts';
 import type { KubeAccess } from './kube-access.ts';
 import { describeRequestError, isNotFound, requestOptions } from './kube-access.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../model/link-types.ts';
 import type { NamespacedName, UnlinkInput } from './unlink.ts';
 
-export class LinkNotFoundError extends UsageError {}
+export class LinkNotFoundError extends LinkInputError {}
 
 export interface UnlinkReadOptions {
   clusterName: string;

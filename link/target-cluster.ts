@@ -4,7 +4,7 @@
 import type { V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../cli/usage-error.ts';
+import { LinkInputError } from './errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { Annotations, Defaults } from '../model/linkerd-names.ts';
 import { formatGoDuration, tryParseGoDuration } from '../duration/go-duration.ts';
@@ -14,10 +14,10 @@ import type { GatewayFacts } from './link-render.ts';
 import { renderKubeconfig } from './link-render.ts';
 import { SA_NAME_ANNOTATION, SA_TOKEN_SECRET_TYPE } from './version.ts';
 
-export class MissingServiceAccountError extends UsageError {}
-export class MissingCredentialsError extends UsageError {}
-export class GatewayNotReadyError extends UsageError {}
-export class LinkerdConfigError extends UsageError {}
+export class MissingServiceAccountError extends LinkInputError {}
+export class MissingCredentialsError extends LinkInputError {}
+export class GatewayNotReadyError extends LinkInputError {}
+export class LinkerdConfigError extends LinkInputError {}
 
 export interface TargetReadOptions {
   clusterName: string;
@@ -290,7 +290,8 @@ async function waitForToken(access: KubeAccess, core: CoreV1Api, namespace: stri
     if (data) return Buffer.from(data, 'base64').toString('utf8');
     if (Date.now() >= deadline) {
       throw new MissingCredentialsError(
-        `Secret ${namespace}/${name} has no token after ${waitMs / 1000}s: check that kube-controller-manager runs in context "${access.contextName}" and the ServiceAccount exists`,
+        `Secret ${namespace}/${name} has no token after ${waitMs / 1000}s: check that ` +
+          `kube-controller-manager runs in context "${access.contextName}" and the ServiceAccount exists`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from './link-parse.ts';
-import { fullLink } from './link-fixtures.ts';
+import { fullLink } from '../link/test-fixtures.ts';
 
 function withSpec(patch: Record<string, unknown>): Record<string, unknown> {
   const link = fullLink();

@@ -71,7 +71,7 @@ export function parseLink(obj: unknown): Link {
   const link: Link = {
     apiVersion: obj.apiVersion as string,
     kind: LINK_KIND,
-    metadata: { ...(meta as Obj), name } as Link['metadata'],
+    metadata: { ...meta, name },
     spec,
   };
   if (status) link.status = status;
@@ -103,7 +103,7 @@ function parseSpec(raw: Obj, spec: LinkSpec, problems: string[]): void {
     if (v === undefined || v === null) continue;
     const ps = selectorProblems(v);
     for (const p of ps) problems.push(`spec.${f}: ${p}`);
-    if (ps.length === 0) spec[f] = normalizeSelector(v as LabelSelector);
+    if (ps.length === 0) spec[f] = normalizeSelector(v);
   }
   for (const f of LIST_FIELDS) {
     const v = raw[f];

@@ -1,7 +1,7 @@
 // Shared test inputs: a Link using every field of every version, and fixed link facts.
-import { parseSelector } from './label-selector.ts';
-import type { LinkRenderInput } from '../link/link-render.ts';
-import { renderKubeconfig } from '../link/link-render.ts';
+import { parseSelector } from '../model/label-selector.ts';
+import type { LinkRenderInput } from './link-render.ts';
+import { renderKubeconfig } from './link-render.ts';
 
 /** A v1alpha3 Link with every spec and status field set. */
 export function fullLink(): Record<string, unknown> {

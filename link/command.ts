@@ -8,7 +8,6 @@ import { Defaults, Labels } from '../model/linkerd-names.ts';
 import { tryParseGoDuration } from '../duration/go-duration.ts';
 import type { InstallValues } from './install.ts';
 import {
-  InvalidValueError,
   applySetOverrides,
   clusterNameProblem,
   controllerFromDefaults,
@@ -22,7 +21,8 @@ import { InvalidSelectorError, isEmptySelector, parseSelector } from '../model/l
 import type { LinkRenderInput } from './link-render.ts';
 import { renderLinkManifests } from './link-render.ts';
 import type { Manifest, OutputFormat } from './manifest.ts';
-import { UnsupportedFormatError, parseOutputFormat, renderManifests } from './manifest.ts';
+import { parseOutputFormat, renderManifests } from './manifest.ts';
+import { runAction } from './run-action.ts';
 import { renderAllow } from './remote-access.ts';
 import { readUnlinkInput } from './source-cluster.ts';
 import { readTargetCluster } from './target-cluster.ts';
@@ -34,8 +34,8 @@ const DEFAULT_REMOTE_DISCOVERY_SELECTOR = `${Labels.exported}=${Defaults.remoteD
 const DEFAULT_FEDERATED_SELECTOR = `${Labels.federated}=${Defaults.federatedSelectorValue}`;
 const DEFAULT_TOKEN_LIFETIME = '8760h';
 
-export function linkCommands(): Command[] {
-  return [installCommand(), linkCommand(), unlinkCommand(), allowCommand(), checkCommand(), gatewaysCommand()];
+export function linkCommands(env: NodeJS.ProcessEnv = process.env): Command[] {
+  return [installCommand(), linkCommand(), unlinkCommand(), allowCommand(), checkCommand(env), gatewaysCommand(env)];
 }
 
 // === flag parsing ===
@@ -92,19 +92,6 @@ function checkClusterName(flag: string, name: string): string {
 const HOST = /^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$/;
 
 /** Library errors become one-line usage errors; anything else keeps only its first line. */
-async function runAction(fn: () => Promise<void> | void): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (err instanceof InvalidValueError || err instanceof InvalidSelectorError || err instanceof UnsupportedFormatError) {
-      throw new UsageError(err.message);
-    }
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new Error(msg.split('\n')[0] ?? msg);
-  }
-}
-
 function write(objects: Manifest[], format: OutputFormat): void {
   process.stdout.write(renderManifests(objects, format));
 }
