@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { devCommand } from '../dev/dev-command.ts';
 import { certsCommand } from '../identity/certs-command.ts';
-import { linkCommands } from '../link/commands.ts';
+import { linkCommands } from '../link/command.ts';
 import { mirrorCommand } from '../mirror/mirror-command.ts';
 
 export function commands(): Command[] {
