@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SKIP = new Set(['node_modules', '.git', '.tmp', 'testdata', 'bench', 'k3d']);
+const SKIP = new Set(['node_modules', '.git', '.tmp', 'testdata', 'bench']);
 
 function fingerprint(dir, hash) {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
