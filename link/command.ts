@@ -23,6 +23,7 @@ import { renderLinkManifests } from './link-render.ts';
 import type { Manifest, OutputFormat } from './manifest.ts';
 import { parseOutputFormat, renderManifests } from './manifest.ts';
 import { runAction } from './run-action.ts';
+import { readInputFile } from '../identity/pem-files.ts';
 import { renderAllow } from './remote-access.ts';
 import { readUnlinkInput } from './source-cluster.ts';
 import { readTargetCluster } from './target-cluster.ts';
@@ -91,7 +92,6 @@ function checkClusterName(flag: string, name: string): string {
 
 const HOST = /^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$/;
 
-/** Library errors become one-line usage errors; anything else keeps only its first line. */
 function write(objects: Manifest[], format: OutputFormat): void {
   process.stdout.write(renderManifests(objects, format));
 }
@@ -107,6 +107,12 @@ interface InstallFlags {
   controllers: string[];
   image?: string;
   imagePullPolicy?: string;
+  controlPlane?: boolean;
+  identityTrustAnchorsFile?: string;
+  identityIssuerCertificateFile?: string;
+  identityIssuerKeyFile?: string;
+  identityTrustDomain?: string;
+  clusterDomain?: string;
   output: string;
 }
 
@@ -123,6 +129,12 @@ function installCommand(): Command {
     .option('--controllers <links>', 'comma-separated Link names to run managed mirror controllers for (repeatable)', collect, [])
     .option('--image <image>', `image running the gateway and controllers (default ${DEFAULT_IMAGE})`)
     .option('--image-pull-policy <policy>', `Always, IfNotPresent or Never (default ${DEFAULT_PULL_POLICY})`)
+    .option('--control-plane', "also output our identity and destination services in Linkerd's namespace, for a cluster without Linkerd", false)
+    .option('--identity-trust-anchors-file <file>', 'with --control-plane: PEM trust anchors shared by the linked clusters')
+    .option('--identity-issuer-certificate-file <file>', "with --control-plane: PEM certificate of this cluster's identity issuer")
+    .option('--identity-issuer-key-file <file>', "with --control-plane: PEM key of this cluster's identity issuer")
+    .option('--identity-trust-domain <domain>', `identity trust domain (default ${Defaults.trustDomain})`)
+    .option('--cluster-domain <domain>', `with --control-plane: the cluster's DNS domain (default ${Defaults.clusterDomain})`)
     .addOption(outputOption())
     .action((flags: InstallFlags) =>
       runAction(() => {
@@ -143,6 +155,24 @@ export function installValuesFromFlags(flags: InstallFlags): InstallValues {
   for (const name of commaList(flags.controllers)) {
     values.controllers.push(controllerFromDefaults(values, checkClusterName('--controllers', name)));
   }
+  if (flags.identityTrustDomain !== undefined) values.identityTrustDomain = flags.identityTrustDomain;
+  const pkiFlags = ['identityTrustAnchorsFile', 'identityIssuerCertificateFile', 'identityIssuerKeyFile'] as const;
+  if (!flags.controlPlane) {
+    if (pkiFlags.some((f) => flags[f] !== undefined) || flags.clusterDomain !== undefined) {
+      throw new UsageError('--identity-*-file and --cluster-domain go with --control-plane: add --control-plane, or drop them');
+    }
+    return values;
+  }
+  const missing = pkiFlags.filter((f) => flags[f] === undefined).map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (missing.length > 0) {
+    throw new UsageError(`--control-plane needs ${missing.join(', ')} (make them with \`multicluster certs anchor\` and \`certs issuer\`)`);
+  }
+  values.controlPlane = {
+    trustAnchorsPem: readInputFile(flags.identityTrustAnchorsFile ?? '', '--identity-trust-anchors-file'),
+    issuerCertPem: readInputFile(flags.identityIssuerCertificateFile ?? '', '--identity-issuer-certificate-file'),
+    issuerKeyPem: readInputFile(flags.identityIssuerKeyFile ?? '', '--identity-issuer-key-file'),
+    clusterDomain: flags.clusterDomain ?? Defaults.clusterDomain,
+  };
   return values;
 }
 

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { installValuesFromFlags } from './command.ts';
 import { renderInstall } from './install.ts';
@@ -54,6 +55,26 @@ const installFlags = { gateway: true, set: [], controllers: [], output: 'yaml' }
 describe('golden manifests', () => {
   it('install (defaults)', () => {
     check('install_default', renderInstall(installValuesFromFlags(installFlags)));
+  });
+
+  it('install --control-plane (identity and destination for a cluster without Linkerd)', () => {
+    const pki = (f: string) => fileURLToPath(new URL(`./testdata/pki/${f}`, import.meta.url));
+    const values = installValuesFromFlags({
+      ...installFlags,
+      controlPlane: true,
+      identityTrustAnchorsFile: pki('ca.crt'),
+      identityIssuerCertificateFile: pki('issuer.crt'),
+      identityIssuerKeyFile: pki('issuer.key'),
+    });
+    check('install_control_plane', renderInstall(values));
+  });
+
+  it('install --control-plane names each missing PKI file', () => {
+    assert.throws(
+      () => installValuesFromFlags({ ...installFlags, controlPlane: true, identityTrustAnchorsFile: 'x' }),
+      /--control-plane needs --identity-issuer-certificate-file, --identity-issuer-key-file/,
+    );
+    assert.throws(() => installValuesFromFlags({ ...installFlags, identityTrustAnchorsFile: 'x' }), /go with --control-plane/);
   });
 
   it('install --gateway=false', () => {

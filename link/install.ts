@@ -1,6 +1,7 @@
 // `multicluster install`: typed values (the subset of upstream's Helm values that matter
 // here), `--set key=value` overrides parsed once into them, and the pure renderer.
 import { Defaults } from '../model/linkerd-names.ts';
+import { renderControlPlane } from './control-plane.ts';
 import { renderController } from './controller.ts';
 import type { GatewayServiceType } from './gateway.ts';
 import { GATEWAY_SERVICE_TYPES, renderGateway } from './gateway.ts';
@@ -51,6 +52,8 @@ export interface InstallValues {
   remoteMirrorServiceAccountName: string;
   controllerDefaults: { enableHeadlessServices: boolean; gatewayEnabled: boolean; probePort: number };
   controllers: ControllerValues[];
+  /** With `--control-plane`: the PKI and domain of our identity and destination services. */
+  controlPlane?: { trustAnchorsPem: string; issuerCertPem: string; issuerKeyPem: string; clusterDomain: string };
 }
 
 export function defaultInstallValues(): InstallValues {
@@ -277,6 +280,18 @@ export function renderInstall(values: InstallValues): Manifest[] {
         probe: gateway.probe,
         ...(gateway.nodePort !== undefined ? { nodePort: gateway.nodePort } : {}),
         ...(gateway.loadBalancerIP !== undefined ? { loadBalancerIP: gateway.loadBalancerIP } : {}),
+      }),
+    );
+  }
+  if (values.controlPlane) {
+    objects.push(
+      ...renderControlPlane({
+        ...values.controlPlane,
+        linkerdNamespace: values.linkerdNamespace,
+        multiclusterNamespace: namespace,
+        trustDomain: values.identityTrustDomain,
+        image: values.image,
+        imagePullPolicy: values.imagePullPolicy,
       }),
     );
   }

@@ -13,6 +13,7 @@ import type {
   V1Secret,
   V1Service,
   V1ServiceAccount,
+  V1ConfigMap,
 } from '@kubernetes/client-node';
 import type { CustomResourceDefinition } from './link-crd.ts';
 import type { Link } from '../model/link-types.ts';
@@ -30,6 +31,7 @@ export type Manifest =
   | Typed<V1Namespace>
   | Typed<V1ServiceAccount>
   | Typed<V1Secret>
+  | Typed<V1ConfigMap>
   | Typed<V1Service>
   | Typed<V1Deployment>
   | Typed<V1ClusterRole>
