@@ -64,6 +64,16 @@ test('two clusters come up, a cluster2 pod is published and reachable, and teard
     const answer = JSON.parse(body) as { pod: string; cluster: string; path: string };
     assert.deepEqual([answer.pod, answer.cluster, answer.path], ['web-0', 'cluster2', '/hello']);
 
+    // The cluster DNS stand-in answers from the pod network: a Service name gives its ready pod IPs.
+    const lookup = (name: string) =>
+      client.exec('node', [
+        '-e',
+        `const r = new (require('node:dns').promises.Resolver)(); r.setServers(['${pair.cluster2.addressing.apiServerIp}']);` +
+          `r.resolve4('${name}').then((a) => console.log(JSON.stringify(a)), (e) => console.log(JSON.stringify(e.code)));`,
+      ]);
+    assert.deepEqual(JSON.parse(await lookup('web.smoke.svc.cluster.local')), [pod.ip]);
+    assert.equal(JSON.parse(await lookup('nothing.smoke.svc.cluster.local')), 'ENOTFOUND');
+
     // Gateway-only by default: a cluster1 pod cannot reach cluster2's pod IPs.
     const outsider = await pair.cluster1.pods.start({ namespace: 'default', name: 'outsider', command: ['sleep', 'infinity'] });
     await assert.rejects(outsider.exec('curl', ['-sS', '--max-time', '3', `http://${pod.ip}:8080/`]));
