@@ -1,11 +1,10 @@
 // One Certify call, checks in Linkerd's order: fields, identity, CSR, token, then signing.
 // Each check throws a named error; the outcome is either the signed chain or the refusal a
 // proxy receives as its gRPC status, and every outcome is counted and logged once here.
-import { signCsr } from '../identity/csr-signing.ts';
+import { checkCsr, signCsr } from '../identity/csr-signing.ts';
 import type { SigningCa } from '../identity/signing-ca.ts';
 import type { Logger } from '../log/logger.ts';
 import { checkRequestedIdentity, checkRequestFields, checkTokenIdentity, type IdentityScope, type RawCertifyRequest } from './certify-checks.ts';
-import type { CsrPreflight } from './csr-preflight.ts';
 import type { IdentityMetrics } from './metrics.ts';
 import { type Refusal, refusalFor } from './refusals.ts';
 import type { TokenReviewer } from './token-review.ts';
@@ -17,7 +16,6 @@ export interface CertifierOptions {
   /** The issuer to sign with right now (it changes when the files are rotated). */
   issuer: () => SigningCa;
   reviewer: TokenReviewer;
-  preflight: CsrPreflight;
   metrics: IdentityMetrics;
   log: Logger;
 }
@@ -51,10 +49,11 @@ export class Certifier {
   }
 
   async #issue(raw: RawCertifyRequest): Promise<IssuedChain> {
-    const { scope, preflight, reviewer } = this.opts;
+    const { scope, reviewer } = this.opts;
     const req = checkRequestFields(raw);
     checkRequestedIdentity(req.identity, scope);
-    await preflight.check(req.csrDer, req.identity);
+    // The CSR is checked before the token is reviewed (Linkerd's order); the issuer signs only after both.
+    await checkCsr(req.csrDer, req.identity);
     const username = await reviewer.authenticate(req.token);
     checkTokenIdentity(username, req.identity, scope);
     const issuer = this.opts.issuer();

@@ -11,7 +11,6 @@ import { errorMessage, type Logger } from '../log/logger.ts';
 import { Certifier } from './certifier.ts';
 import { CertifyServer, ListenError } from './certify-server.ts';
 import type { IdentityServiceConfig } from './config.ts';
-import { CsrPreflight } from './csr-preflight.ts';
 import { IssuerWatcher } from './issuer-watcher.ts';
 import { IdentityMetrics } from './metrics.ts';
 import { ReloadableServerCredentials, type ServingCertificate } from './server-credentials.ts';
@@ -88,7 +87,6 @@ export class IdentityService {
         skewMs: cfg.clockSkewAllowanceMs,
         issuer: () => issuer.current,
         reviewer: new KubeTokenReviewer(kubeConfig),
-        preflight: await CsrPreflight.create(),
         metrics,
         log,
       }),

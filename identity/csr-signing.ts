@@ -66,11 +66,20 @@ export async function createCsr(identity: string): Promise<{ csrDer: Uint8Array;
   return { csrDer: new Uint8Array(csr.rawData), keys };
 }
 
-export async function signCsr(csrDer: Uint8Array, issuer: CertBundle, opts: SignCsrOptions): Promise<SignedLeaf> {
-  parseIdentityName(opts.identity);
+/**
+ * The checks of `signCsr` without signing, so a service can refuse a bad CSR before it
+ * authenticates the caller. Returns the CSR's public key.
+ */
+export async function checkCsr(csrDer: Uint8Array, identity: string): Promise<CryptoKey> {
+  parseIdentityName(identity);
   const csr = parseCsr(csrDer);
   const publicKey = await csrPublicKey(csr);
-  checkNames(csr, opts.identity);
+  checkNames(csr, identity);
+  return publicKey;
+}
+
+export async function signCsr(csrDer: Uint8Array, issuer: CertBundle, opts: SignCsrOptions): Promise<SignedLeaf> {
+  const publicKey = await checkCsr(csrDer, opts.identity);
 
   const chain = opts.chain ?? [];
   const chainExpiry = chain.length === 0 ? undefined : new Date(Math.min(...chain.map((c) => c.notAfter.getTime())));
