@@ -99,6 +99,43 @@ describe('headless mirroring and namespace creation', { concurrency: false }, ()
     await until('all headless mirrors removed', async () => ((await svc1('nginx-cluster2')) || (await svc1('nginx-0-cluster2')) ? undefined : true));
   });
 
+  test('a selector-less headless Service with hand-written Endpoints (hostnames) is mirrored as headless', async () => {
+    // Its slices come from the EndpointSlice mirroring controller and carry no export label.
+    await env.core2.createNamespacedService({
+      namespace: 'db',
+      body: {
+        metadata: { name: 'ext', labels: { 'mirror.linkerd.io/exported': 'true' } },
+        spec: { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] },
+      },
+    });
+    await env.core2.createNamespacedEndpoints({
+      namespace: 'db',
+      body: {
+        metadata: { name: 'ext' },
+        subsets: [
+          {
+            addresses: [
+              { ip: '192.0.2.60', hostname: 'ext-0' },
+              { ip: '192.0.2.61', hostname: 'ext-1' },
+            ],
+            ports: [{ name: 'pg', port: 5432 }],
+          },
+        ],
+      },
+    });
+    const root = await until('headless root mirror of ext', async () => {
+      const s = await svc1('ext-cluster2');
+      return s?.spec?.clusterIP === 'None' ? s : undefined;
+    });
+    assert.equal(root.metadata?.labels?.['mirror.linkerd.io/cluster-name'], 'cluster2');
+    for (const host of ['ext-0', 'ext-1']) {
+      await until(`gateway Endpoints of ${host}-cluster2`, async () => {
+        const e = await ep1(`${host}-cluster2`);
+        return e?.subsets?.[0]?.addresses?.some((a) => a.ip === env.gateway.ip) ? e : undefined;
+      });
+    }
+  });
+
   test('--enable-namespace-creation creates a missing namespace, labelled as the mirror made it', async () => {
     await env.core2.createNamespace({ body: { metadata: { name: 'fresh' } } });
     await env.core2.createNamespacedService({

@@ -1,5 +1,7 @@
 // The service-mirror controller against two real clusters: each behaviour of issue #4 is a
-// test that fails when the mirrored objects differ from upstream's shapes.
+// test that fails when the mirrored objects differ from upstream's shapes. Every test creates
+// the Services it looks at, so any one can run alone (--test-name-pattern); the ones that
+// break something (credentials, the Link itself) put it back or come last.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
@@ -14,7 +16,8 @@ const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 let env: LinkedPair;
 let mirror: MirrorProcess;
-let gatewayIp: string;
+/** The leader's leader-election identity. */
+let mirrorIdentity = 'mirror-a';
 
 const readSvc = (core: CoreV1Api, namespace: string, name: string) => tryRead(() => core.readNamespacedService({ name, namespace }));
 const readEp = (core: CoreV1Api, namespace: string, name: string) => tryRead(() => core.readNamespacedEndpoints({ name, namespace }));
@@ -91,6 +94,7 @@ interface LinkStatusView {
       remoteRef: { name: string; namespace: string };
       conditions?: Array<{ reason: string; status: string; message: string; lastTransitionTime: string }>;
     }>;
+    federatedServices?: Array<{ remoteRef: { name: string; namespace: string } }>;
   };
 }
 
@@ -118,6 +122,36 @@ function waitLinkCondition(type: string, status: string, reason?: string) {
   );
 }
 
+/** A gateway-mode export with a ready backend, once its mirror has ready gateway Endpoints. */
+async function mirroredWithBackend(name: string): Promise<V1Endpoints> {
+  await exportService('web', name, { 'mirror.linkerd.io/exported': 'true' });
+  await startBackend('web', name);
+  await waitMirror('web', `${name}-cluster2`);
+  return waitEndpoints('web', `${name}-cluster2`, (e) => readyIps(e).includes(env.gateway.ip));
+}
+
+function mirrorEntry(name: string, reason: string) {
+  return waitFor(
+    `${reason} for web/${name} in the Link status`,
+    async () => (await readLink())?.status?.mirrorServices?.find((m) => m.remoteRef.name === name)?.conditions?.find((c) => c.reason === reason),
+    WAIT,
+  );
+}
+
+async function gatewayLoadBalancerIp(): Promise<string | undefined> {
+  const svc = await env.core2.readNamespacedService({ name: 'linkerd-gateway', namespace: MC_NS });
+  return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+}
+
+async function ready(m: MirrorProcess): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${m.metricsPort}/ready`)).status;
+}
+
+/** How often the controller has logged `line` so far. */
+async function logCount(line: string): Promise<number> {
+  return (await mirror.proc.lastLog(1_000_000)).split(line).length - 1;
+}
+
 async function mirrorUids(): Promise<Map<string, string>> {
   const list = await env.core1.listServiceForAllNamespaces({
     labelSelector: 'mirror.linkerd.io/cluster-name=cluster2,mirror.linkerd.io/mirrored-service=true',
@@ -125,13 +159,34 @@ async function mirrorUids(): Promise<Map<string, string>> {
   return new Map(list.items.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid ?? '']));
 }
 
+const LINK_ARGS = ['--excluded-labels', 'evil.linkerd/*,evil', '--excluded-annotations', 'evil.linkerd/*,evil'];
+
+/** Runs `link` again and applies it: a fresh token in the credentials Secret, the same Link spec. */
+async function relink(): Promise<void> {
+  const yaml = await cli([
+    'link',
+    '--kubeconfig',
+    env.pair.kubeconfigPath,
+    '--context',
+    env.pair.cluster2.context,
+    '--cluster-name',
+    'cluster2',
+    '--trust-domain',
+    'cluster.local',
+    '--cluster-domain',
+    'cluster.local',
+    '--controller=false',
+    ...LINK_ARGS,
+  ]);
+  await apply(env.pair, env.pair.cluster1, yaml);
+}
+
 const readyIps = (e: V1Endpoints) => (e.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
 const notReadyIps = (e: V1Endpoints) => (e.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip));
 
 describe('service mirror', { concurrency: false }, () => {
   before(async () => {
-    env = await linkedPair({ linkArgs: ['--excluded-labels', 'evil.linkerd/*,evil', '--excluded-annotations', 'evil.linkerd/*,evil'] });
-    gatewayIp = env.gateway.ip;
+    env = await linkedPair({ linkArgs: LINK_ARGS });
     await ensureNamespace(env.core1, 'web');
     mirror = await env.startMirror();
   });
@@ -153,12 +208,13 @@ describe('service mirror', { concurrency: false }, () => {
     );
     const pod = await startBackend('web', 'web-svc');
     const svc = await waitMirror('web', 'web-svc-cluster2');
-    assert.deepEqual(svc.metadata?.labels, {
+    const labels = {
       app: 'web',
       'evil.linkerdx/keep': 'yes',
       'mirror.linkerd.io/mirrored-service': 'true',
       'mirror.linkerd.io/cluster-name': 'cluster2',
-    });
+    };
+    assert.deepEqual(svc.metadata?.labels, labels);
     const ann = svc.metadata?.annotations ?? {};
     assert.equal(ann['note'], 'copied');
     assert.equal(ann['config.linkerd.io/opaque-ports'], '9090');
@@ -168,16 +224,17 @@ describe('service mirror', { concurrency: false }, () => {
     assert.ok(ann['mirror.linkerd.io/remote-resource-version'], 'remote resource version recorded');
     assert.equal(svc.spec?.type, 'ClusterIP');
     assert.equal(svc.spec?.selector, undefined, 'selectorless');
-    assert.deepEqual(
-      svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol, p.appProtocol]),
-      [
-        ['http', 80, 'TCP', 'http'],
-        ['grpc', 9090, 'TCP', undefined],
-      ],
-    );
 
-    const ep = await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).length > 0);
-    assert.deepEqual(readyIps(ep), [gatewayIp], 'Endpoints point at the gateway, not the remote pod');
+    // The gateway's address is what its LoadBalancer Service reports (the controller reads it live).
+    const ep = await waitFor(
+      'mirror Endpoints at the gateway LoadBalancer address',
+      async () => {
+        const lb = await gatewayLoadBalancerIp();
+        const e = await readEp(env.core1, 'web', 'web-svc-cluster2');
+        return e && lb && readyIps(e).join() === lb ? e : undefined;
+      },
+      WAIT,
+    );
     assert.notEqual(readyIps(ep)[0], pod.ip);
     assert.deepEqual(ep.subsets?.[0]?.ports?.map((p) => [p.name, p.port]).sort(), [
       ['grpc', 4143],
@@ -188,8 +245,27 @@ describe('service mirror', { concurrency: false }, () => {
       'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local',
     );
     assert.equal(ep.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'web-svc.web.svc.cluster.local');
-    assert.equal(ep.metadata?.labels?.['mirror.linkerd.io/cluster-name'], 'cluster2');
+    // As Linkerd does: the Service's labels (exclusions applied) on the Endpoints too.
+    assert.deepEqual(ep.metadata?.labels, labels);
+    const selected = await env.core1.listNamespacedEndpoints({ namespace: 'web', labelSelector: 'app=web,mirror.linkerd.io/cluster-name=cluster2' });
+    assert.deepEqual(
+      selected.items.map((e) => e.metadata?.name),
+      ['web-svc-cluster2'],
+      'a label selector on Endpoints finds the mirror',
+    );
     assert.equal(remote.metadata?.name, 'web-svc');
+  });
+
+  test("a port's appProtocol is kept on the mirror Service (upstream drops it)", async () => {
+    await exportService('web', 'proto', { 'mirror.linkerd.io/exported': 'true' });
+    const svc = await waitMirror('web', 'proto-cluster2');
+    assert.deepEqual(
+      svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol, p.appProtocol]),
+      [
+        ['http', 80, 'TCP', 'http'],
+        ['grpc', 9090, 'TCP', undefined],
+      ],
+    );
   });
 
   test('a remote Service with no ready endpoints gets Endpoints with no subsets', async () => {
@@ -198,7 +274,31 @@ describe('service mirror', { concurrency: false }, () => {
     const ep = await waitEndpoints('web', 'idle-cluster2', () => true);
     assert.deepEqual(ep.subsets ?? [], []);
     await startBackend('web', 'idle');
-    await waitEndpoints('web', 'idle-cluster2', (e) => readyIps(e).includes(gatewayIp));
+    await waitEndpoints('web', 'idle-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
+  });
+
+  test('a selector-less exported Service with hand-written Endpoints is mirrored with ready gateway Endpoints', async () => {
+    // The EndpointSlice mirroring controller makes its slices; they carry no export label.
+    await ensureNamespace(env.core2, 'web');
+    await env.core2.createNamespacedService({
+      namespace: 'web',
+      body: {
+        metadata: { name: 'external-db', labels: { 'mirror.linkerd.io/exported': 'true' } },
+        spec: { ports: [{ name: 'pg', port: 5432 }] },
+      },
+    });
+    await env.core2.createNamespacedEndpoints({
+      namespace: 'web',
+      body: { metadata: { name: 'external-db' }, subsets: [{ addresses: [{ ip: '192.0.2.50' }], ports: [{ name: 'pg', port: 5432 }] }] },
+    });
+    const ep = await waitEndpoints('web', 'external-db-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
+    assert.deepEqual(
+      ep.subsets?.[0]?.ports?.map((p) => [p.name, p.port]),
+      [['pg', 4143]],
+    );
+    // And back: the hand-written Endpoints emptied, the mirror has no address to offer.
+    await env.core2.replaceNamespacedEndpoints({ name: 'external-db', namespace: 'web', body: { metadata: { name: 'external-db' }, subsets: [] } });
+    await waitEndpoints('web', 'external-db-cluster2', (e) => readyIps(e).length === 0);
   });
 
   test('remote-discovery mode: remote-discovery labels and no Endpoints; switching modes converts the mirror', async () => {
@@ -218,10 +318,8 @@ describe('service mirror', { concurrency: false }, () => {
   });
 
   test('a mirror edited or deleted by someone else is converged back', async () => {
-    await exportService('web', 'tampered', { 'mirror.linkerd.io/exported': 'true' });
-    await startBackend('web', 'tampered');
+    const ep = await mirroredWithBackend('tampered');
     const svc = await waitMirror('web', 'tampered-cluster2');
-    const ep = await waitEndpoints('web', 'tampered-cluster2', (e) => readyIps(e).includes(gatewayIp));
     // A stray label and a changed port on the Service; the Endpoints emptied, then deleted.
     await env.core1.patchNamespacedService(
       {
@@ -237,7 +335,11 @@ describe('service mirror', { concurrency: false }, () => {
       (s) => s.metadata?.labels?.['stray'] === undefined && s.spec?.ports?.map((p) => p.port).join() === '80,9090',
     );
     await env.core1.deleteNamespacedEndpoints({ name: 'tampered-cluster2', namespace: 'web' });
-    const restored = await waitEndpoints('web', 'tampered-cluster2', (e) => e.metadata?.uid !== ep.metadata?.uid && readyIps(e).includes(gatewayIp));
+    const restored = await waitEndpoints(
+      'web',
+      'tampered-cluster2',
+      (e) => e.metadata?.uid !== ep.metadata?.uid && readyIps(e).includes(env.gateway.ip),
+    );
     assert.equal(restored.metadata?.annotations?.['mirror.linkerd.io/remote-svc-fq-name'], 'tampered.web.svc.cluster.local');
     const now = await readSvc(env.core1, 'web', 'tampered-cluster2');
     assert.equal(now?.metadata?.uid, svc.metadata?.uid, 'the Service was patched back in place, not recreated');
@@ -265,24 +367,7 @@ describe('service mirror', { concurrency: false }, () => {
       body: { metadata: { name: 'taken-cluster2', labels: { owner: 'me' } }, spec: { ports: [{ port: 1234 }] } },
     });
     await exportService('web', 'taken', { 'mirror.linkerd.io/exported': 'true' });
-    const condition = await waitFor(
-      'NameCollision in the Link status',
-      async () => {
-        const link = (await env.custom1.getNamespacedCustomObject({
-          group: 'multicluster.linkerd.io',
-          version: 'v1alpha3',
-          namespace: MC_NS,
-          plural: 'links',
-          name: 'cluster2',
-        })) as {
-          status?: {
-            mirrorServices?: Array<{ remoteRef: { name: string }; conditions?: Array<{ reason: string; status: string; message: string }> }>;
-          };
-        };
-        return link.status?.mirrorServices?.find((m) => m.remoteRef.name === 'taken')?.conditions?.find((c) => c.reason === 'NameCollision');
-      },
-      WAIT,
-    );
+    const condition = await mirrorEntry('taken', 'NameCollision');
     assert.equal(condition.status, 'False');
     assert.match(condition.message, /taken-cluster2 already exists and is not a mirror/);
     const after = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
@@ -302,14 +387,7 @@ describe('service mirror', { concurrency: false }, () => {
   test('once the Service in the way is deleted, the mirror takes the name', async () => {
     await env.core1.createNamespacedService({ namespace: 'web', body: { metadata: { name: 'freed-cluster2' }, spec: { ports: [{ port: 1234 }] } } });
     await exportService('web', 'freed', { 'mirror.linkerd.io/exported': 'true' });
-    await waitFor(
-      'NameCollision for web/freed',
-      async () => {
-        const link = await readLink();
-        return link?.status?.mirrorServices?.find((m) => m.remoteRef.name === 'freed')?.conditions?.find((c) => c.reason === 'NameCollision');
-      },
-      WAIT,
-    );
+    await mirrorEntry('freed', 'NameCollision');
     // Its deletion event re-queues the remote Service that was waiting for the name.
     await env.core1.deleteNamespacedService({ name: 'freed-cluster2', namespace: 'web' });
     const mirror = await waitFor(
@@ -363,19 +441,42 @@ describe('service mirror', { concurrency: false }, () => {
   });
 
   test('gateway down moves addresses to notReadyAddresses; back up restores them', async () => {
-    await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).includes(gatewayIp));
+    await mirroredWithBackend('gw-flip');
     await env.gateway.kill();
-    await waitEndpoints('web', 'web-svc-cluster2', (e) => notReadyIps(e).includes(gatewayIp) && readyIps(e).length === 0);
+    await waitEndpoints('web', 'gw-flip-cluster2', (e) => notReadyIps(e).includes(env.gateway.ip) && readyIps(e).length === 0);
     assert.match(await mirror.metrics(), /gateway_alive\{target_cluster_name="cluster2"\} 0/);
     await env.gateway.restart();
-    await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).includes(gatewayIp));
+    await waitEndpoints('web', 'gw-flip-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
     const metrics = await mirror.metrics();
     assert.match(metrics, /gateway_alive\{target_cluster_name="cluster2"\} 1/);
     assert.match(metrics, /gateway_probes\{target_cluster_name="cluster2",probe_successful="true"\} [1-9]/);
     assert.match(metrics, /gateway_probe_latency_ms_bucket\{le="\+Inf",target_cluster_name="cluster2"\} [1-9]/);
     assert.match(metrics, /service_mirror_endpoint_repairs\{target_cluster_name="cluster2"\} [1-9]/);
   });
+
+  test("Linkerd's own probe-<link> Endpoints are adopted in place and follow the gateway", async () => {
+    // What Linkerd's service mirror leaves behind on a drop-in upgrade: only the cluster-name label, a stale address.
+    await readEp(env.core1, MC_NS, 'probe-cluster2').then(
+      (e) => e && env.core1.deleteNamespacedEndpoints({ name: 'probe-cluster2', namespace: MC_NS }),
+    );
+    const theirs = await env.core1.createNamespacedEndpoints({
+      namespace: MC_NS,
+      body: {
+        metadata: { name: 'probe-cluster2', labels: { 'mirror.linkerd.io/cluster-name': 'cluster2' } },
+        subsets: [{ addresses: [{ ip: '192.0.2.99' }], ports: [{ name: 'mc-probe', port: 4191 }] }],
+      },
+    });
+    const adopted = await waitEndpoints(MC_NS, 'probe-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
+    assert.equal(adopted.metadata?.uid, theirs.metadata?.uid, 'updated in place, not recreated');
+    assert.equal(adopted.metadata?.labels?.['mirror.linkerd.io/mirrored-gateway'], 'true');
+    assert.equal(adopted.metadata?.labels?.['mirror.linkerd.io/cluster-name'], 'cluster2');
+    assert.deepEqual(readyIps(adopted), [env.gateway.ip]);
+    const link = await readLink();
+    assert.ok(!link?.status?.mirrorServices?.some((m) => m.conditions?.some((c) => c.reason === 'NameCollision' && c.message.includes('probe'))));
+  });
+
   test('federated members join <svc>-federated (no cluster-name, no Endpoints) and leave it', async () => {
+    await ensureNamespace(env.core2, 'web');
     await env.core2.createNamespacedService({
       namespace: 'web',
       body: {
@@ -397,19 +498,7 @@ describe('service mirror', { concurrency: false }, () => {
     assert.equal(await readEp(env.core1, 'web', 'fedsvc-federated'), undefined, 'no Endpoints');
     await waitFor(
       'federatedServices status',
-      async () =>
-        (await readLink())?.status?.mirrorServices !== undefined &&
-        (
-          (await env.custom1.getNamespacedCustomObject({
-            group: 'multicluster.linkerd.io',
-            version: 'v1alpha3',
-            namespace: MC_NS,
-            plural: 'links',
-            name: 'cluster2',
-          })) as { status?: { federatedServices?: Array<{ remoteRef: { name: string } }> } }
-        ).status?.federatedServices?.some((f) => f.remoteRef.name === 'fedsvc')
-          ? true
-          : undefined,
+      async () => ((await readLink())?.status?.federatedServices?.some((f) => f.remoteRef.name === 'fedsvc') ? true : undefined),
       WAIT,
     );
 
@@ -439,6 +528,7 @@ describe('service mirror', { concurrency: false }, () => {
         spec: { ports: [{ name: 'http', port: 8080 }] },
       },
     });
+    await ensureNamespace(env.core2, 'web');
     await env.core2.createNamespacedService({
       namespace: 'web',
       body: {
@@ -460,8 +550,12 @@ describe('service mirror', { concurrency: false }, () => {
   });
 
   test('a Link spec change restarts the watchers without deleting any mirror', async () => {
+    await exportService('web', 'spec-a', { 'mirror.linkerd.io/exported': 'true', 'spec-change/drop': 'x' });
+    await exportService('web', 'spec-b', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'spec-a-cluster2', (s) => s.metadata?.labels?.['spec-change/drop'] === 'x');
+    await waitMirror('web', 'spec-b-cluster2');
+    const restarts = await logCount('link changed; watchers restarted');
     const before = await mirrorUids();
-    assert.ok(before.size >= 3);
     await env.custom1.patchNamespacedCustomObject(
       {
         group: 'multicluster.linkerd.io',
@@ -469,17 +563,19 @@ describe('service mirror', { concurrency: false }, () => {
         namespace: MC_NS,
         plural: 'links',
         name: 'cluster2',
-        body: [{ op: 'add', path: '/spec/excludedLabels/-', value: 'app' }],
+        body: [{ op: 'add', path: '/spec/excludedLabels/-', value: 'spec-change/drop' }],
       },
       jsonPatch,
     );
-    await waitMirror('web', 'web-svc-cluster2', (s) => s.metadata?.labels?.['app'] === undefined);
+    await waitMirror('web', 'spec-a-cluster2', (s) => s.metadata?.labels?.['spec-change/drop'] === undefined);
     const afterChange = await mirrorUids();
     for (const [key, uid] of before) assert.equal(afterChange.get(key), uid, `${key} kept (same uid)`);
-    assert.match(await mirror.proc.lastLog(400), /link changed; watchers restarted, mirrors kept/);
+    assert.equal(await logCount('link changed; watchers restarted'), restarts + 1);
   });
 
   test('killing and restarting cluster2 kube-apiserver loses no mirror, and mirroring resumes', async () => {
+    await exportService('web', 'before-outage', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'before-outage-cluster2');
     const before = await mirrorUids();
     await env.pair.cluster2.controlPlane.killApiServer();
     await waitLinkCondition('RemoteReachable', 'False');
@@ -495,31 +591,14 @@ describe('service mirror', { concurrency: false }, () => {
 
   test('a rotated credentials Secret is applied without a restart', async () => {
     const pid = mirror.proc.pid;
-    const newLink = await cli([
-      'link',
-      '--kubeconfig',
-      env.pair.kubeconfigPath,
-      '--context',
-      env.pair.cluster2.context,
-      '--cluster-name',
-      'cluster2',
-      '--trust-domain',
-      'cluster.local',
-      '--cluster-domain',
-      'cluster.local',
-      '--controller=false',
-      '--excluded-labels',
-      'evil.linkerd/*,evil,app',
-      '--excluded-annotations',
-      'evil.linkerd/*,evil',
-    ]);
+    const restarts = await logCount('link changed; watchers restarted');
     const secretBefore = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
-    await apply(env.pair, env.pair.cluster1, newLink);
+    await relink();
     const secretAfter = await env.core1.readNamespacedSecret({ name: 'cluster-credentials-cluster2', namespace: MC_NS });
     assert.notEqual(secretAfter.data?.['kubeconfig'], secretBefore.data?.['kubeconfig'], 'a new token was issued');
     await waitFor(
       'controller to restart its watchers for the new Secret',
-      async () => ((await mirror.proc.lastLog(400)).split('link changed; watchers restarted').length > 2 ? true : undefined),
+      async () => ((await logCount('link changed; watchers restarted')) > restarts ? true : undefined),
       WAIT,
     );
     await exportService('web', 'after-rotation', { 'mirror.linkerd.io/exported': 'true' });
@@ -528,13 +607,17 @@ describe('service mirror', { concurrency: false }, () => {
     assert.ok(mirror.proc.running, 'same process, still running');
   });
 
-  test('two replicas: only the Lease holder writes, and the standby takes over when it goes', async () => {
+  test('two replicas: only the Lease holder writes, both are ready, and the standby takes over when it goes', async () => {
     const coordination = env.pair.cluster1.kubeConfig.makeApiClient(CoordinationV1Api);
-    const standby = await env.startMirror('mirror-b');
+    const standbyIdentity = `standby-${Date.now()}`;
+    const standby = await env.startMirror(standbyIdentity);
     const lease = await coordination.readNamespacedLease({ name: 'service-mirror-write-cluster2', namespace: MC_NS });
-    assert.equal(lease.spec?.holderIdentity, 'mirror-a');
+    assert.equal(lease.spec?.holderIdentity, mirrorIdentity);
     await exportService('web', 'while-two', { 'mirror.linkerd.io/exported': 'true' });
     await waitMirror('web', 'while-two-cluster2');
+    // Ready: the leader once its caches have synced, the standby while it waits for the lease.
+    assert.equal(await ready(mirror), 200);
+    assert.equal(await ready(standby), 200);
     const standbyLog = await standby.proc.lastLog(400);
     assert.doesNotMatch(standbyLog, /became leader|mirror written|mirror removed/, 'the standby wrote nothing');
     await mirror.stop();
@@ -542,31 +625,37 @@ describe('service mirror', { concurrency: false }, () => {
       'standby to take the lease',
       async () => {
         const l = await coordination.readNamespacedLease({ name: 'service-mirror-write-cluster2', namespace: MC_NS });
-        return l.spec?.holderIdentity === 'mirror-b' ? true : undefined;
+        return l.spec?.holderIdentity === standbyIdentity ? true : undefined;
       },
       WAIT,
     );
     mirror = standby;
+    mirrorIdentity = standbyIdentity;
     await exportService('web', 'after-failover', { 'mirror.linkerd.io/exported': 'true' });
     await waitMirror('web', 'after-failover-cluster2');
+    await waitFor('the new leader to be ready', async () => ((await ready(mirror)) === 200 ? true : undefined), WAIT);
   });
 
   test('mirrors whose remote Service went away while the controller was down are removed at start', async () => {
     await exportService('web', 'orphan', { 'mirror.linkerd.io/exported': 'true' });
+    await exportService('web', 'orphan-keep', { 'mirror.linkerd.io/exported': 'true' });
     await waitMirror('web', 'orphan-cluster2');
+    await waitMirror('web', 'orphan-keep-cluster2');
     await mirror.stop();
     await env.core2.deleteNamespacedService({ name: 'orphan', namespace: 'web' });
-    mirror = await env.startMirror('mirror-c');
+    mirrorIdentity = `restarted-${Date.now()}`;
+    mirror = await env.startMirror(mirrorIdentity);
     await waitGone('web', 'orphan-cluster2');
-    assert.ok(await readSvc(env.core1, 'web', 'web-svc-cluster2'), 'live mirrors are kept');
+    assert.ok(await readSvc(env.core1, 'web', 'orphan-keep-cluster2'), 'live mirrors are kept');
   });
 
   test('a changed gateway LoadBalancer address reaches the mirrors on the next repair (upstream #10635)', async () => {
+    await mirroredWithBackend('lb-move');
     const oldIp = env.gateway.ip;
     await env.gateway.delete();
-    env.gateway = await startGatewayPod(env.pair, 'linkerd-gateway-1');
+    env.gateway = await startGatewayPod(env.pair, `linkerd-gateway-${Date.now() % 100000}`);
     assert.notEqual(env.gateway.ip, oldIp);
-    await waitEndpoints('web', 'web-svc-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
+    await waitEndpoints('web', 'lb-move-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
     const probe = await waitEndpoints(MC_NS, 'probe-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
     assert.equal(probe.subsets?.[0]?.ports?.[0]?.port, 4191);
   });
@@ -608,18 +697,55 @@ describe('service mirror', { concurrency: false }, () => {
     await waitLinkCondition('CredentialsValid', 'True');
   });
 
-  test('revoked credentials surface in the Link status and mirrors are kept', async () => {
+  test('revoked credentials surface in the Link status and mirrors are kept; new credentials restore mirroring', async () => {
+    await exportService('web', 'before-revoke', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'before-revoke-cluster2');
     const before = await mirrorUids();
     await env.core2.deleteNamespacedServiceAccount({ name: 'linkerd-service-mirror-remote-access-default', namespace: MC_NS });
     const c = await waitLinkCondition('CredentialsValid', 'False', 'Rejected');
     assert.match(c.message, /rejected the credentials/);
     assert.deepEqual([...(await mirrorUids()).keys()].sort(), [...before.keys()].sort());
+    // Put it back as a user would: reinstall in the target, link again.
+    await apply(env.pair, env.pair.cluster2, await cli(['install']));
+    await relink();
+    await waitLinkCondition('CredentialsValid', 'True');
+    await exportService('web', 'after-revoke', { 'mirror.linkerd.io/exported': 'true' });
+    await waitMirror('web', 'after-revoke-cluster2');
   });
 
   test('deleting the Link removes its mirrors through the finalizer', async () => {
+    const mine = await env.core1.createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'kept-cluster2', labels: { owner: 'me' } }, spec: { ports: [{ port: 1234 }] } },
+    });
+    await exportService('web', 'kept', { 'mirror.linkerd.io/exported': 'true' });
+    await exportService('web', 'doomed', { 'mirror.linkerd.io/exported': 'true' });
+    await env.core2.createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'fed-doomed', labels: { 'mirror.linkerd.io/federated': 'member' } }, spec: { ports: [{ port: 80 }] } },
+    });
+    await env.core1.createNamespacedService({
+      namespace: 'web',
+      body: {
+        metadata: {
+          name: 'both-federated',
+          labels: { 'mirror.linkerd.io/mirrored-service': 'true' },
+          annotations: { 'multicluster.linkerd.io/local-discovery': 'both' },
+        },
+        spec: { ports: [{ port: 80 }] },
+      },
+    });
+    await env.core2.createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'both', labels: { 'mirror.linkerd.io/federated': 'member' } }, spec: { ports: [{ port: 80 }] } },
+    });
+    await waitMirror('web', 'doomed-cluster2');
+    await waitMirror('web', 'fed-doomed-federated');
+    await waitMirror('web', 'both-federated', (s) => s.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'] === 'both@cluster2');
+    await mirrorEntry('kept', 'NameCollision');
+    await waitEndpoints(MC_NS, 'probe-cluster2', () => true);
     const link = await readLink();
     assert.ok(link?.metadata.finalizers?.includes('multicluster.linkerd.io/mirrors'));
-    const mine = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
     await env.custom1.deleteNamespacedCustomObject({
       group: 'multicluster.linkerd.io',
       version: 'v1alpha3',
@@ -630,15 +756,15 @@ describe('service mirror', { concurrency: false }, () => {
     await waitFor('Link to be gone', async () => ((await readLink()) ? undefined : true), WAIT);
     assert.equal((await mirrorUids()).size, 0, 'every mirror removed');
     assert.equal(await readEp(env.core1, MC_NS, 'probe-cluster2'), undefined, 'probe Endpoints removed');
-    assert.equal(await readSvc(env.core1, 'web', 'fedsvc-federated'), undefined, 'federated Service with only this cluster removed');
-    const shared = await env.core1.readNamespacedService({ name: 'shared-federated', namespace: 'web' });
+    assert.equal(await readSvc(env.core1, 'web', 'fed-doomed-federated'), undefined, 'federated Service with only this cluster removed');
+    const shared = await env.core1.readNamespacedService({ name: 'both-federated', namespace: 'web' });
     assert.equal(
       shared.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'],
       undefined,
       'this cluster left the shared federated Service',
     );
-    assert.equal(shared.metadata?.annotations?.['multicluster.linkerd.io/local-discovery'], 'shared', 'the local member stays');
-    const still = await env.core1.readNamespacedService({ name: 'taken-cluster2', namespace: 'web' });
+    assert.equal(shared.metadata?.annotations?.['multicluster.linkerd.io/local-discovery'], 'both', 'the local member stays');
+    const still = await env.core1.readNamespacedService({ name: 'kept-cluster2', namespace: 'web' });
     assert.equal(still.metadata?.uid, mine.metadata?.uid, 'the user Service that collided is untouched');
   });
 });

@@ -3,24 +3,33 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import { ApiException, KubeConfig, PatchStrategy, setHeaderOptions, type ConfigurationOptions } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
-export { KubeConfig };
-
-export type PatchOptions = ReturnType<typeof setHeaderOptions>;
+type PatchOptions = ReturnType<typeof setHeaderOptions>;
 
 /** Request options that make a `patch*` call a JSON merge patch. */
 export const mergePatch: PatchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** A kubeconfig that cannot be used as asked (e.g. an unknown context). */
+export class KubeConfigError extends Error {
+  override readonly name = 'KubeConfigError';
+}
+
+/**
+ * The HTTP status of a failed API call: client-node's request errors carry it as `code`, its
+ * watch errors (a refused watch request) as `statusCode`, and a watch ERROR event's Status as
+ * `code` (see Reflector).
+ */
 export function apiStatus(err: unknown): number | undefined {
   if (err instanceof ApiException) return err.code;
+  if (err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number') return err.statusCode;
   return undefined;
 }
 
 export const isNotFound = (err: unknown): boolean => apiStatus(err) === 404;
 export const isConflict = (err: unknown): boolean => apiStatus(err) === 409;
-export const isGone = (err: unknown): boolean => apiStatus(err) === 410;
-export const isForbidden = (err: unknown): boolean => apiStatus(err) === 403 || apiStatus(err) === 401;
+/** The API server refused the credentials (401) or what they may do (403). */
+export const isAuthFailure = (status: number | undefined): boolean => status === 401 || status === 403;
 
 /**
  * A JSON patch the API server could not apply (a `test` operation failed, or a path it names
@@ -56,7 +65,8 @@ export function apiErrorMessage(err: unknown): string {
     }
     return `HTTP ${err.code}`;
   }
-  if (err instanceof Error) return err.message;
+  const status = apiStatus(err);
+  if (err instanceof Error) return status === undefined ? err.message : `${err.message} (HTTP ${status})`;
   return String(err);
 }
 
@@ -120,11 +130,9 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string; ya
           .getContexts()
           .map((c) => c.name)
           .join(', ') || 'none';
-      throw new Error(`context "${opts.context}" not found in the kubeconfig (known contexts: ${known}); pass --context with one of them`);
+      throw new KubeConfigError(`context "${opts.context}" not found in the kubeconfig (known contexts: ${known}); pass --context with one of them`);
     }
     kc.setCurrentContext(opts.context);
   }
   return kc;
 }
-
-export type { ConfigurationOptions };

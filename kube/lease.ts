@@ -26,7 +26,8 @@ export class LeaderElector {
 
   constructor(
     readonly opts: LeaseOptions,
-    private readonly callbacks: { onStartedLeading: () => void; onStoppedLeading: () => void },
+    /** onStoppedLeading may return a promise: campaigning resumes (and the lease is released) only once it settles. */
+    private readonly callbacks: { onStartedLeading: () => void; onStoppedLeading: () => void | Promise<void> },
   ) {
     this.#api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
   }
@@ -45,8 +46,13 @@ export class LeaderElector {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#leading) {
       this.#leading = false;
-      this.callbacks.onStoppedLeading();
-      await this.#release().catch(() => undefined);
+      await this.callbacks.onStoppedLeading();
+      await this.#release().catch((err: unknown) =>
+        this.opts.log.warn('lease not released; a standby takes over once it expires', {
+          object: `${this.opts.namespace}/${this.opts.name}`,
+          reason: apiErrorMessage(err),
+        }),
+      );
     }
   }
 
@@ -58,6 +64,8 @@ export class LeaderElector {
     } catch (err) {
       this.opts.log.warn('lease update failed', { object: `${this.opts.namespace}/${this.opts.name}`, reason: apiErrorMessage(err) });
     }
+    // stop() may have run while the request was in flight: a late success must not lead again.
+    if (this.#stopped) return;
     const now = Date.now();
     if (ok) {
       this.#lastRenew = now;
@@ -69,7 +77,8 @@ export class LeaderElector {
     } else if (this.#leading && now - this.#lastRenew > this.opts.leaseMs) {
       this.#leading = false;
       this.opts.log.warn('lost leadership', { object: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity });
-      this.callbacks.onStoppedLeading();
+      // Not a candidate again until the old term has fully stopped (its final writes included).
+      await this.callbacks.onStoppedLeading();
     }
     if (!this.#stopped) this.#timer = setTimeout(() => void this.#loop(), this.#leading ? this.opts.renewMs : this.opts.retryMs);
   }

@@ -6,9 +6,14 @@ import { KubeConfig, type KubernetesListObject, type V1ConfigMap } from '@kubern
 import { Reflector, type ListQuery, type ReflectorEvent } from './reflector.ts';
 
 // The list side is injected; the watch goes to a local HTTP server that holds it open.
-async function withWatchServer(watch: 'hold' | 'expire', fn: (kc: KubeConfig) => Promise<void>): Promise<void> {
+async function withWatchServer(watch: 'hold' | 'expire' | 'forbid', fn: (kc: KubeConfig) => Promise<void>): Promise<void> {
   const open: ServerResponse[] = [];
   const server = createServer((_req, res) => {
+    if (watch === 'forbid') {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: 'forbidden: no watch for you' }));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     if (watch === 'expire') {
       res.end(
@@ -53,11 +58,11 @@ test('a relist reads every page, keeps no managedFields, and infers deletions on
       kubeConfig,
       path: '/api/v1/configmaps',
       labelSelector: 'app=x',
-      list: async (q) => {
+      list: (q) => {
         queries.push(q);
         const page = pages[q._continue ?? ''];
-        if (!page) throw new Error(`no page ${q._continue}`);
-        return page;
+        if (!page) return Promise.reject(new Error(`no page ${q._continue}`));
+        return Promise.resolve(page);
       },
       onEvent: (e) => events.push(e.type),
     });
@@ -91,11 +96,11 @@ test('a relist that fails on a later page removes nothing it did not see', async
       kubeConfig,
       path: '/api/v1/configmaps',
       minBackoffMs: 60_000,
-      list: async (q) => {
+      list: (q) => {
         calls++;
-        if (calls === 1) return { items: [cm('a'), cm('b')], metadata: { resourceVersion: '7' } };
-        if (!q._continue) return { items: [cm('a')], metadata: { resourceVersion: '9', _continue: 'p2' } };
-        throw new Error('connection reset');
+        if (calls === 1) return Promise.resolve({ items: [cm('a'), cm('b')], metadata: { resourceVersion: '7' } });
+        if (!q._continue) return Promise.resolve({ items: [cm('a')], metadata: { resourceVersion: '9', _continue: 'p2' } });
+        return Promise.reject(new Error('connection reset'));
       },
       onEvent: (e) => {
         events.push(e);
@@ -130,10 +135,11 @@ test('a relist that fails on a later page removes nothing it did not see', async
 test('a projected cache holds what the projection returns, and a projection is required for it', async () => {
   await withWatchServer('hold', async (kubeConfig) => {
     type Slim = { metadata: { name?: string; namespace?: string; resourceVersion?: string }; keys: number };
-    const list = async (): Promise<KubernetesListObject<V1ConfigMap>> => ({
-      items: [{ ...cm('a'), data: { x: '1', y: '2' } }],
-      metadata: { resourceVersion: '3' },
-    });
+    const list = (): Promise<KubernetesListObject<V1ConfigMap>> =>
+      Promise.resolve({
+        items: [{ ...cm('a'), data: { x: '1', y: '2' } }],
+        metadata: { resourceVersion: '3' },
+      });
     const r = new Reflector<V1ConfigMap, Slim>({
       kubeConfig,
       path: '/api/v1/configmaps',
@@ -155,5 +161,27 @@ test('a projected cache holds what the projection returns, and a projection is r
     // @ts-expect-error project is required when the cached type is not the listed one
     const unsound = new Reflector<V1ConfigMap, Slim>({ kubeConfig, path: '/api/v1/configmaps', list, onEvent: () => undefined });
     assert.equal(unsound.hasListed, false);
+  });
+});
+
+test('a refused watch keeps the API status code, so a 403 is known to be about the credentials', async () => {
+  await withWatchServer('forbid', async (kubeConfig) => {
+    let reported!: (e: ReflectorEvent<V1ConfigMap>) => void;
+    const error = new Promise<ReflectorEvent<V1ConfigMap>>((r) => (reported = r));
+    const r = new Reflector<V1ConfigMap>({
+      kubeConfig,
+      path: '/api/v1/configmaps',
+      minBackoffMs: 60_000,
+      list: () => Promise.resolve({ items: [cm('a')], metadata: { resourceVersion: '7' } }),
+      onEvent: (e) => {
+        if (e.type === 'error') reported(e);
+      },
+    });
+    r.start();
+    const e = await error;
+    await r.stop();
+    assert.equal(e.type, 'error');
+    assert.equal(e.type === 'error' ? e.status : undefined, 403);
+    assert.equal(r.get('a', 'ns')?.metadata?.name, 'a', 'the cache keeps what it had');
   });
 });

@@ -5,6 +5,7 @@
 // kept meanwhile (an unreachable cluster is not an empty one); deletions are only inferred
 // from a successful full list.
 import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { Backoff } from '../retry/backoff.ts';
 import { apiErrorMessage, apiStatus } from './client.ts';
 
 export type ReflectorEvent<T> =
@@ -13,8 +14,11 @@ export type ReflectorEvent<T> =
   | { type: 'deleted'; object: T }
   /** A full list succeeded; the cache now reflects the server. */
   | { type: 'listed' }
-  /** The list or watch failed; the cache keeps its last known state until the next list. */
-  | { type: 'error'; message: string };
+  /**
+   * The list or watch failed; the cache keeps its last known state until the next list.
+   * `status` is the API server's HTTP status when it answered (401 and 403: the credentials).
+   */
+  | { type: 'error'; message: string; status?: number };
 
 /** What a list call receives; the names match client-node's list parameters. */
 export interface ListQuery {
@@ -25,7 +29,7 @@ export interface ListQuery {
 }
 
 /** Objects per list page: a relist of thousands never holds one huge response in memory. */
-export const LIST_PAGE_SIZE = 500;
+const LIST_PAGE_SIZE = 500;
 
 interface ReflectorBaseOptions<T extends KubernetesObject, C extends KubernetesObject> {
   kubeConfig: KubeConfig;
@@ -54,6 +58,17 @@ export type ReflectorOptions<T extends KubernetesObject, C extends KubernetesObj
 
 class GoneError extends Error {
   override readonly name = 'GoneError';
+}
+
+/** A watch ERROR event: the API server's Status, with its code where apiStatus finds it. */
+class WatchStatusError extends Error {
+  override readonly name = 'WatchStatusError';
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+  ) {
+    super(message);
+  }
 }
 
 export class Reflector<T extends KubernetesObject, C extends KubernetesObject = T> {
@@ -113,12 +128,12 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
   }
 
   async #run(): Promise<void> {
-    let backoff = this.#opts.minBackoffMs ?? 250;
+    const backoff = new Backoff({ baseMs: this.#opts.minBackoffMs ?? 250, capMs: this.#opts.maxBackoffMs ?? 10_000, jitter: 0.4 });
     while (!this.#stopped) {
       try {
         if (!this.#resourceVersion) await this.#relist();
         await this.#watchOnce();
-        backoff = this.#opts.minBackoffMs ?? 250;
+        backoff.reset();
       } catch (err) {
         if (this.#stopped) break;
         if (err instanceof GoneError || apiStatus(err) === 410) {
@@ -129,9 +144,8 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
         // back (a watch request can be accepted before it fails), and after a long outage
         // the old resourceVersion may be compacted anyway.
         this.#resourceVersion = '';
-        this.#opts.onEvent({ type: 'error', message: apiErrorMessage(err) });
-        await this.#pause(backoff * (0.8 + Math.random() * 0.4));
-        backoff = Math.min(backoff * 2, this.#opts.maxBackoffMs ?? 10_000);
+        this.#opts.onEvent({ type: 'error', message: apiErrorMessage(err), status: apiStatus(err) });
+        await this.#pause(backoff.next());
       }
     }
   }
@@ -178,7 +192,7 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
         settled = true;
         clearTimeout(deadline);
         this.#abort?.abort();
-        if (err) reject(err);
+        if (err) reject(err instanceof Error ? err : new Error(apiErrorMessage(err)));
         else resolve();
       };
       const query: Record<string, string | number | boolean> = {
@@ -195,8 +209,11 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
           (phase: string, obj: unknown) => {
             if (settled) return;
             if (phase === 'ERROR') {
-              const code = (obj as { code?: number } | undefined)?.code;
-              finish(code === 410 ? new GoneError('watch expired') : new Error(`watch error: ${JSON.stringify(obj)}`));
+              const status = obj as { code?: number; message?: string } | undefined;
+              const code = status?.code;
+              finish(
+                code === 410 ? new GoneError('watch expired') : new WatchStatusError(`watch error: ${status?.message ?? JSON.stringify(obj)}`, code),
+              );
               return;
             }
             const o = obj as T;
@@ -226,7 +243,7 @@ export class Reflector<T extends KubernetesObject, C extends KubernetesObject = 
     const ns = obj.metadata?.namespace ?? '';
     const name = obj.metadata?.name ?? '';
     let m = this.#objects.get(ns);
-    if (!m) this.#objects.set(ns, (m = new Map()));
+    if (!m) this.#objects.set(ns, (m = new Map<string, C>()));
     const prev = m.get(name);
     m.set(name, obj);
     if (!prev) this.#opts.onEvent({ type: 'added', object: obj });

@@ -1,13 +1,16 @@
-// `multicluster mirror`: the service-mirror controller process for one Link. Flags are
-// parsed once into a frozen MirrorConfig; only the Lease holder runs the Link controller.
+// `multicluster mirror`: the service-mirror controller process for one Link. The only place
+// that reads flags and the environment: they are parsed once into a frozen MirrorConfig, and
+// library errors about them become UsageErrors here. Only the Lease holder runs the Link
+// controller; shutdown is bounded by --shutdown-timeout.
 import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { parseListenAddr, startAdminServer } from '../admin/admin-server.ts';
-import { loadKubeConfig } from '../kube/client.ts';
+import { KubeConfigError, loadKubeConfig } from '../kube/client.ts';
 import { LeaderElector } from '../kube/lease.ts';
-import { createLogger, parseLogLevel } from '../log/logger.ts';
+import { createLogger, errorMessage, parseLogLevel, type Logger } from '../log/logger.ts';
 import { Defaults, ObjectNames } from '../model/linkerd-names.ts';
 import type { MirrorConfig } from './config.ts';
 import { LinkController } from './link-controller.ts';
@@ -29,6 +32,7 @@ interface MirrorFlags {
   leaseDuration: string;
   leaseRenew: string;
   leaseRetry: string;
+  shutdownTimeout: string;
   logLevel: string;
 }
 
@@ -50,7 +54,7 @@ export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): 
   try {
     metricsAddr = parseListenAddr(flags.metricsAddr);
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errorMessage(err));
   }
   const identity = flags.identity ?? process.env['HOSTNAME'] ?? hostname();
   return Object.freeze({
@@ -66,6 +70,7 @@ export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): 
     metricsAddr,
     identity,
     fieldManager: `service-mirror-${linkName}`,
+    shutdownTimeoutMs: duration('shutdown-timeout', flags.shutdownTimeout),
     lease: Object.freeze({
       durationMs: duration('lease-duration', flags.leaseDuration),
       renewMs: duration('lease-renew', flags.leaseRenew),
@@ -92,46 +97,103 @@ export function mirrorCommand(): Command {
     .option('--lease-duration <d>', 'leader lease duration', '30s')
     .option('--lease-renew <d>', 'leader lease renew period', '10s')
     .option('--lease-retry <d>', 'retry period for standbys', '2s')
+    .option('--shutdown-timeout <d>', 'on SIGTERM or a lost lease, how long the final Link status write and the lease release may take', '10s')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(async (positional: string | undefined, flags: MirrorFlags) => {
       const cfg = parseMirrorConfig(flags, positional);
       const log = createLogger({ level: parseLogLevel(flags.logLevel) }).with({ component: 'service-mirror', link: cfg.linkName });
-      const kc = loadKubeConfig({ kubeconfig: cfg.kubeconfig, context: cfg.context });
-      const metrics = new MirrorMetrics({ processMetrics: true });
-      let controller: LinkController | undefined;
-      const elector = new LeaderElector(
-        {
-          kubeConfig: kc,
-          namespace: cfg.namespace,
-          name: ObjectNames.lease(cfg.linkName),
-          identity: cfg.identity,
-          leaseMs: cfg.lease.durationMs,
-          renewMs: cfg.lease.renewMs,
-          retryMs: cfg.lease.retryMs,
-          log,
-        },
-        {
-          onStartedLeading: () => {
-            controller = new LinkController(kc, cfg, metrics, log);
-            controller.start();
-          },
-          onStoppedLeading: () => {
-            const c = controller;
-            controller = undefined;
-            void c?.stop();
-          },
-        },
-      );
-      const admin = await startAdminServer({ ...cfg.metricsAddr, registry: metrics.registry, ready: () => true });
-      elector.start();
-      log.info('service mirror started', { identity: cfg.identity, reason: 'waiting for the lease' });
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', resolve);
-        process.once('SIGINT', resolve);
-      });
-      log.info('shutting down');
-      await elector.stop();
-      await controller?.stop();
-      admin.close();
+      await runMirror(cfg, log);
     });
+}
+
+function localKubeConfig(cfg: MirrorConfig): KubeConfig {
+  try {
+    return loadKubeConfig({ kubeconfig: cfg.kubeconfig, context: cfg.context });
+  } catch (err) {
+    if (err instanceof KubeConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Resolves with what `work` returned, or 'timeout' after ms. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runMirror(cfg: MirrorConfig, log: Logger): Promise<void> {
+  const kc = localKubeConfig(cfg);
+  const metrics = new MirrorMetrics({ processMetrics: true });
+  let controller: LinkController | undefined;
+  /** The stop of the last term, so a new term (or the process exit) waits for its final writes. */
+  let stopping: Promise<void> = Promise.resolve();
+  let shuttingDown = false;
+  const stopController = async (): Promise<void> => {
+    const c = controller;
+    controller = undefined;
+    if (!c) return;
+    const done = await within(cfg.shutdownTimeoutMs, c.stop());
+    if (done === 'timeout' || c.statusPending) {
+      log.error('controller stopped with writes undone', {
+        reason: done === 'timeout' ? 'ShutdownTimeout' : 'WriteFailed',
+        unwritten: 'link status',
+      });
+    }
+  };
+  const elector = new LeaderElector(
+    {
+      kubeConfig: kc,
+      namespace: cfg.namespace,
+      name: ObjectNames.lease(cfg.linkName),
+      identity: cfg.identity,
+      leaseMs: cfg.lease.durationMs,
+      renewMs: cfg.lease.renewMs,
+      retryMs: cfg.lease.retryMs,
+      log,
+    },
+    {
+      onStartedLeading: () => {
+        controller = new LinkController(kc, cfg, metrics, log);
+        controller.start();
+      },
+      onStoppedLeading: () => (stopping = stopController()),
+    },
+  );
+  // Ready: a leader whose caches have synced, or a standby waiting for the lease.
+  const ready = () => !shuttingDown && (controller ? controller.ready : !elector.leading);
+  const admin = await startAdminServer({ ...cfg.metricsAddr, registry: metrics.registry, ready });
+  elector.start();
+  log.info('service mirror started', { identity: cfg.identity, reason: 'waiting for the lease' });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  shuttingDown = true;
+  log.info('shutting down', { timeout_ms: cfg.shutdownTimeoutMs });
+  // The final status flush, then the lease release, under one deadline: an unreachable API
+  // server must not keep the process (and its replacement's wait) going.
+  const leading = elector.leading;
+  let released = false;
+  const done = await within(
+    cfg.shutdownTimeoutMs,
+    (async () => {
+      await elector.stop();
+      released = true;
+      await stopping;
+    })(),
+  );
+  if (done === 'timeout') {
+    // The release follows the controller's stop, so neither happened.
+    const unwritten = leading && !released ? 'link status, lease release' : 'none';
+    log.error('shutdown deadline passed; exiting', { reason: 'ShutdownTimeout', unwritten });
+  }
+  admin.close();
+  log.info('stopped');
+  // Requests to an unreachable API server may still hold sockets open; nothing is left to wait for.
+  process.exit(done === 'timeout' ? 1 : 0);
 }

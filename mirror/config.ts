@@ -12,5 +12,7 @@ export interface MirrorConfig {
   readonly metricsAddr: { host: string; port: number };
   readonly identity: string;
   readonly fieldManager: string;
+  /** Deadline for the final Link status write and the lease release on SIGTERM or a lost lease. */
+  readonly shutdownTimeoutMs: number;
   readonly lease: { readonly durationMs: number; readonly renewMs: number; readonly retryMs: number };
 }

@@ -48,16 +48,17 @@ export function eventKey(e: MirrorEvent): EventKey {
   }
 }
 
-export function decodeKey(key: EventKey): MirrorEvent {
+/** The event a key stands for, or undefined for a key no event makes (logged once and dropped). */
+export function decodeKey(key: string): MirrorEvent | undefined {
   if (key === 'gateway') return { kind: 'GatewayChanged' };
   if (key === 'orphans') return { kind: 'OrphanSweep' };
-  if (key.startsWith('ns:')) return { kind: 'NamespaceCreated', namespace: key.slice(3) };
-  if (key.startsWith('fed:')) {
-    const [namespace = '', name = ''] = key.slice(4).split('/');
-    return { kind: 'FederatedChanged', namespace, name };
-  }
-  const [namespace = '', name = ''] = key.slice(4).split('/');
-  return { kind: 'ServiceChanged', namespace, name };
+  if (key.startsWith('ns:')) return key.length > 3 && !key.includes('/') ? { kind: 'NamespaceCreated', namespace: key.slice(3) } : undefined;
+  const kind = key.startsWith('svc:') ? 'ServiceChanged' : key.startsWith('fed:') ? 'FederatedChanged' : undefined;
+  if (!kind) return undefined;
+  const parts = key.slice(4).split('/');
+  const [namespace, name] = parts;
+  if (parts.length !== 2 || !namespace || !name) return undefined;
+  return { kind, namespace, name };
 }
 
 export function assertNever(x: never): never {

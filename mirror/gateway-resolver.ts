@@ -28,13 +28,13 @@ export interface ResolvedGateway {
 }
 
 /** `<sa>.<ns>.serviceaccount.identity...` names the gateway's ServiceAccount, which names its Service. */
-export function gatewayServiceFromIdentity(identity: string): { namespace: string; name: string } | undefined {
+function gatewayServiceFromIdentity(identity: string): { namespace: string; name: string } | undefined {
   const parts = identity.split('.');
   if (parts.length < 4 || parts[2] !== 'serviceaccount' || !parts[0] || !parts[1]) return undefined;
   return { name: parts[0], namespace: parts[1] };
 }
 
-export async function resolveHosts(entries: readonly string[]): Promise<{ addresses: string[]; unresolved: string[] }> {
+async function resolveHosts(entries: readonly string[]): Promise<{ addresses: string[]; unresolved: string[] }> {
   const addresses = new Set<string>();
   const unresolved: string[] = [];
   for (const entry of entries) {

@@ -4,7 +4,8 @@
 // client can address `<pod>.<svc>-<cluster>` as in the remote cluster.
 import type { V1EndpointAddress, V1EndpointSlice, V1Endpoints, V1Service } from '@kubernetes/client-node';
 import { Annotations, Labels } from '../model/linkerd-names.ts';
-import { desiredGatewayEndpoints, desiredMirrorService, mirrorName, remoteRefOf, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
+import { mirrorName, remoteRefOf } from '../model/remote-service.ts';
+import { desiredGatewayEndpoints, desiredMirrorService, type GatewayState, type MirrorSettings } from './mirror-objects.ts';
 import { endpointMirrorName } from '../model/mirror-naming.ts';
 
 export interface RemoteHost {

@@ -4,27 +4,27 @@
 // process keeps running. Deleting the Link removes its mirrors through a finalizer.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
-import { apiErrorMessage, isNotFound, loadKubeConfig, mergePatch } from '../kube/client.ts';
+import { loadKubeConfig } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
 import { customObjectPage, Reflector } from '../kube/reflector.ts';
 import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../model/link-parse.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type Link, type LinkProbe } from '../model/link-types.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
-import { Defaults, Labels } from '../model/linkerd-names.ts';
+import { Defaults } from '../model/linkerd-names.ts';
+import { Backoff } from '../retry/backoff.ts';
 import { ClusterWatcher } from './cluster-watcher.ts';
 import { LinkStatusWriter } from './link-status.ts';
-import { withMembership } from './federated-mirror.ts';
-import { isFederatedService, membershipOf } from '../model/federated-membership.ts';
 import { LocalWriter } from './local-writer.ts';
-import { endpointsRecord, serviceRecord } from './local-record.ts';
+import { deleteMirrorsOf } from './mirror-removal.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import type { MirrorConfig } from './config.ts';
-import { ProbeWorker, type GatewayHealth } from './probe-worker.ts';
+import { REPORT_AFTER_ATTEMPTS } from './outcome-reporter.ts';
+import { ProbeWorker } from './probe-worker.ts';
 
-export const MIRROR_FINALIZER = 'multicluster.linkerd.io/mirrors';
+const MIRROR_FINALIZER = 'multicluster.linkerd.io/mirrors';
 
 /** Link-level problems that stop mirroring until the user fixes them. */
-export type LinkProblem =
+type LinkProblem =
   | { kind: 'LinkMissing' }
   | { kind: 'LinkInvalid'; message: string }
   | { kind: 'SecretMissing'; secret: string }
@@ -52,6 +52,9 @@ export class LinkController {
   #repairTimer?: NodeJS.Timeout;
   #problem?: LinkProblem;
   #seeded = false;
+  readonly #retry = new Backoff({ baseMs: 500, capMs: 30_000 });
+  #retryTimer?: NodeJS.Timeout;
+  readonly #writer: LocalWriter;
 
   constructor(kubeConfig: KubeConfig, cfg: MirrorConfig, metrics: MirrorMetrics, log: Logger) {
     this.#kc = kubeConfig;
@@ -76,18 +79,23 @@ export class LinkController {
       },
     });
     this.#core = core;
+    // For the Link's finalizers, which belong to no target cluster (deleteMirrorsOf gets the cluster's own writer).
+    this.#writer = new LocalWriter(kubeConfig, '', cfg.fieldManager);
   }
 
-  get problem(): LinkProblem | undefined {
-    return this.#problem;
+  /**
+   * The Link and its Secret are cached, and the mirror caches too when the Link is usable: the
+   * controller acts on a complete view. A Link that cannot be used is still a synced state.
+   */
+  get ready(): boolean {
+    if (this.#stopped || !this.#links.hasListed) return false;
+    if (this.#watcher) return this.#watcher.synced;
+    return this.#problem !== undefined;
   }
 
-  get watcher(): ClusterWatcher | undefined {
-    return this.#watcher;
-  }
-
-  get gatewayHealth(): GatewayHealth {
-    return this.#probe?.health ?? 'unknown';
+  /** Whether Link status changes are still unwritten (after stop: what the final flush could not write). */
+  get statusPending(): boolean {
+    return this.#status.pending !== 'none';
   }
 
   start(): void {
@@ -95,9 +103,11 @@ export class LinkController {
     this.#repairTimer = setInterval(() => this.#watcher?.gatewayChanged(), this.#cfg.endpointRefreshPeriodMs);
   }
 
+  /** Stops everything it started, the final status flush last. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#repairTimer) clearInterval(this.#repairTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     await Promise.all([this.#links.stop(), this.#secrets?.reflector.stop()]);
     await this.#syncing;
     await this.#stopWatcher();
@@ -115,11 +125,31 @@ export class LinkController {
       if (this.#stopped) return;
       try {
         await this.#sync();
+        this.#retry.reset();
       } catch (err) {
-        this.#log.error('link sync failed; retrying', { reason: errorMessage(err) });
-        setTimeout(() => this.#schedule(), 2000);
+        this.#syncFailed(err);
       }
     });
+  }
+
+  /** Retried with capped backoff; one that keeps failing also becomes an Event on the Link. */
+  #syncFailed(err: unknown): void {
+    const delayMs = Math.round(this.#retry.next());
+    const reason = errorMessage(err);
+    this.#log.error('link sync failed; retrying', { reason, attempt: this.#retry.attempt, delay_ms: delayMs });
+    if (this.#retry.attempt === REPORT_AFTER_ATTEMPTS) {
+      void this.#events.record(
+        { apiVersion: `${LINK_GROUP}/${LINK_STORAGE_VERSION}`, kind: 'Link', name: this.#cfg.linkName, namespace: this.#cfg.namespace },
+        'Warning',
+        'LinkSyncFailing',
+        `still retrying (attempt ${this.#retry.attempt}): ${reason}`,
+      );
+    }
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#schedule();
+    }, delayMs);
   }
 
   async #sync(): Promise<void> {
@@ -306,7 +336,7 @@ export class LinkController {
     if (!(link.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return;
     await this.#stopWatcher();
     const cluster = link.spec.targetClusterName ?? '';
-    const removed = await deleteMirrorsOf(this.#kc, cluster, this.#cfg.fieldManager);
+    const removed = await deleteMirrorsOf(this.#kc, new LocalWriter(this.#kc, cluster, this.#cfg.fieldManager));
     this.#log.info('link deleted; mirrors removed', { cluster, reason: 'Finalizer', removed });
     this.#probe?.stop();
     this.#probe = undefined;
@@ -319,21 +349,8 @@ export class LinkController {
   }
 
   async #patchFinalizers(link: Link, finalizers: string[]): Promise<void> {
-    try {
-      await this.#custom.patchNamespacedCustomObject(
-        {
-          group: LINK_GROUP,
-          version: LINK_STORAGE_VERSION,
-          namespace: this.#cfg.namespace,
-          plural: LINK_PLURAL,
-          name: link.metadata.name,
-          body: { metadata: { finalizers, resourceVersion: link.metadata.resourceVersion } },
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (!isNotFound(err)) throw new Error(`update finalizers of Link ${link.metadata.name}: ${apiErrorMessage(err)}`);
-    }
+    const { name, resourceVersion } = link.metadata;
+    await this.#writer.setLinkFinalizers({ namespace: this.#cfg.namespace, name, resourceVersion }, finalizers);
   }
 
   async #setProblem(problem: LinkProblem, link?: { apiVersion?: string; metadata?: { name?: string; uid?: string } }): Promise<void> {
@@ -358,7 +375,7 @@ export class LinkController {
   }
 }
 
-export function problemMessage(p: LinkProblem): string {
+function problemMessage(p: LinkProblem): string {
   switch (p.kind) {
     case 'LinkMissing':
       return 'the Link does not exist';
@@ -369,49 +386,4 @@ export function problemMessage(p: LinkProblem): string {
     case 'KubeconfigInvalid':
       return `credentials Secret ${p.secret} holds no usable kubeconfig (${p.message}): re-run \`multicluster link\` and apply its output`;
   }
-}
-
-/** Deletes every Service and Endpoints carrying the mirror labels of `cluster` (and nothing else). */
-export async function deleteMirrorsOf(kc: KubeConfig, cluster: string, fieldManager: string): Promise<number> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const writer = new LocalWriter(kc, cluster, fieldManager);
-  const svcRecord = serviceRecord(cluster);
-  const epRecord = endpointsRecord(cluster);
-  const selector = `${Labels.mirroredService}=true,${Labels.clusterName}=${cluster}`;
-  let n = 0;
-  for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: selector })).items) {
-    if ((await writer.deleteEndpoints(ep.metadata?.namespace ?? '', ep.metadata?.name ?? '', epRecord(ep))) === 'deleted') n++;
-  }
-  for (const svc of (await core.listServiceForAllNamespaces({ labelSelector: selector })).items) {
-    if ((await writer.deleteService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '', svcRecord(svc))) === 'deleted') n++;
-  }
-  // Federated Services: drop this cluster's `svc@cluster` entries; delete those left empty.
-  const suffix = `@${cluster}`;
-  for (const fed of (await core.listServiceForAllNamespaces({ labelSelector: `${Labels.mirroredService}=true,!${Labels.clusterName}` })).items) {
-    if (!isFederatedService(fed)) continue;
-    const m = membershipOf(fed);
-    if (!m.remote.some((x) => x.endsWith(suffix))) continue;
-    const left = { ...m, remote: m.remote.filter((x) => !x.endsWith(suffix)) };
-    const name = fed.metadata?.name ?? '';
-    const namespace = fed.metadata?.namespace ?? '';
-    if (left.remote.length === 0 && !left.local)
-      await core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid: fed.metadata?.uid } } });
-    else await core.replaceNamespacedService({ name, namespace, body: withMembership(fed, left), fieldManager });
-    n++;
-  }
-  // The probe Endpoints carry the gateway label instead of the mirror one.
-  for (const ep of (await core.listEndpointsForAllNamespaces({ labelSelector: `${Labels.mirroredGateway}=true,${Labels.clusterName}=${cluster}` }))
-    .items) {
-    try {
-      await core.deleteNamespacedEndpoints({
-        name: ep.metadata?.name ?? '',
-        namespace: ep.metadata?.namespace ?? '',
-        body: { preconditions: { uid: ep.metadata?.uid } },
-      });
-      n++;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  return n;
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../log/logger.ts';
 import { LinkStatusWriter, MAX_STATUS_ENTRIES, bounded, serviceStatus, type MirrorEntry } from './link-status.ts';
@@ -69,7 +70,7 @@ test("an entry renders as upstream's status shape", () => {
 });
 
 /** A stand-in API server endpoint for status patches: records each PATCH body. */
-async function withStatusServer(fn: (w: LinkStatusWriter, patches: string[]) => Promise<void>): Promise<void> {
+async function withStatusServer(fn: (w: LinkStatusWriter, patches: string[]) => Promise<void>, status = 200): Promise<void> {
   const { createServer } = await import('node:http');
   const patches: string[] = [];
   const server = createServer((req, res) => {
@@ -77,13 +78,14 @@ async function withStatusServer(fn: (w: LinkStatusWriter, patches: string[]) => 
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       if (req.method === 'PATCH') patches.push(body);
+      res.statusCode = status;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ apiVersion: 'multicluster.linkerd.io/v1alpha3', kind: 'Link', metadata: { name: 'link', namespace: 'ns' } }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const kc = new KubeConfig();
-  const port = (server.address() as import('node:net').AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
     users: [{ name: 'u' }],
@@ -179,3 +181,21 @@ test('healthy-only changes wait for a later write; failures and Link-wide condit
   assert.equal(v.pending, 'prompt');
   v.stop();
 });
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+test('a failed write is retried with backoff until stop(); after it, a failed final flush leaves the status pending and schedules nothing', () =>
+  withStatusServer(async (w, patches) => {
+    const base = timers();
+    w.setLinkCondition('RemoteReachable', 'False', 'Unreachable', 'down');
+    await w.flush();
+    assert.equal(patches.length, 1);
+    assert.equal(w.pending, 'prompt');
+    assert.equal(timers(), base + 1, 'a retry is scheduled');
+    w.stop();
+    assert.equal(timers(), base);
+    await w.flush();
+    assert.equal(patches.length, 2, 'the final flush still writes');
+    assert.equal(w.pending, 'prompt', 'what could not be written stays pending');
+    assert.equal(timers(), base, 'and nothing retries it after stop');
+  }, 500));

@@ -6,6 +6,7 @@ import { apiErrorMessage, isNotFound, mergePatch } from '../kube/client.ts';
 import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION, type ConditionStatus, type LinkCondition, type ServiceStatus } from '../model/link-types.ts';
 import type { Logger } from '../log/logger.ts';
 import { Defaults } from '../model/linkerd-names.ts';
+import { Backoff } from '../retry/backoff.ts';
 
 const WRITE_TIMEOUT_MS = 10_000;
 
@@ -111,6 +112,9 @@ export class LinkStatusWriter {
   readonly #cutoffs = new Map<StatusList, string | undefined>();
   #timer?: { handle: NodeJS.Timeout; due: number };
   #flushing?: Promise<void>;
+  /** Failed writes back off; stop() ends the retries (a final flush is the caller's, under its deadline). */
+  readonly #retry = new Backoff({ baseMs: 500, capMs: 30_000 });
+  #stopped = false;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -212,7 +216,9 @@ export class LinkStatusWriter {
         type: 'StatusTruncated',
         status: 'True',
         reason: 'TooManyServices',
-        message: `more than ${MAX_STATUS_ENTRIES} services: ${listed} are listed, every failing one first; count the mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name`,
+        message:
+          `more than ${MAX_STATUS_ENTRIES} services: ${listed} are listed, every failing one first; ` +
+          'count the mirrors with: kubectl get svc -A -l mirror.linkerd.io/cluster-name',
         lastTransitionTime: (this.#truncatedSince ??= this.#timestamp()),
       });
     } else {
@@ -243,14 +249,20 @@ export class LinkStatusWriter {
       .then(
         () => {
           this.#written = text;
+          this.#retry.reset();
           this.#notBefore = Date.now() + (Date.now() - started) * (1 / WRITE_DUTY - 1);
         },
         (err: unknown) => {
           this.#written = undefined;
           if (!isNotFound(err)) {
             this.#pending = 'prompt';
-            this.log.warn('link status write failed; will retry', { link: this.linkName, reason: apiErrorMessage(err) });
-            this.#schedule(2000);
+            const delayMs = Math.round(this.#retry.next());
+            if (this.#stopped) {
+              this.log.warn('link status write failed', { link: this.linkName, reason: apiErrorMessage(err) });
+            } else {
+              this.log.warn('link status write failed; will retry', { link: this.linkName, reason: apiErrorMessage(err), delay_ms: delayMs });
+              this.#schedule(delayMs);
+            }
           }
         },
       )
@@ -258,7 +270,9 @@ export class LinkStatusWriter {
     await this.#flushing;
   }
 
+  /** No more writes of its own; flush() still writes once when called. */
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer.handle);
     this.#timer = undefined;
   }
@@ -285,7 +299,7 @@ export class LinkStatusWriter {
   #markDirty(prompt: boolean): void {
     if (prompt) this.#pending = 'prompt';
     else if (this.#pending === 'none') this.#pending = 'deferred';
-    this.#schedule(prompt ? this.flushIntervalMs : HEALTHY_FLUSH_MS);
+    if (!this.#stopped) this.#schedule(prompt ? this.flushIntervalMs : HEALTHY_FLUSH_MS);
   }
 
   /** Flushes in `ms` (not before WRITE_DUTY allows), unless a flush is already due sooner. */

@@ -79,7 +79,7 @@ export function endpointsRecord(clusterName: string): (ep: V1Endpoints) => Local
  * The remote Service a local mirror stands for, from its fq-name annotation:
  * `<svc>.<ns>.svc.<domain>`, or `<host>.<svc>.<ns>.svc.<domain>` for headless endpoint mirrors.
  */
-export function remoteRefOfMirror(obj: {
+function remoteRefOfMirror(obj: {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }): { namespace: string; name: string } | undefined {
   const fq = obj.metadata?.annotations?.[Annotations.remoteSvcFqName];

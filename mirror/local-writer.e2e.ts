@@ -139,8 +139,9 @@ describe('LocalWriter on a real API server', { concurrency: false }, () => {
     await writer.createMirror(want.service, want.endpoints);
     const again = desired('cache-lag', { version: '2' });
     const result = await writer.createMirror(again.service, again.endpoints);
-    // The mirror Endpoints carry no remote labels: only the Service changes.
-    assert.deepEqual(result, { service: 'updated', endpoints: 'unchanged' });
+    // The mirror Endpoints carry the remote Service's labels too (as upstream's do): both change.
+    assert.deepEqual(result, { service: 'updated', endpoints: 'updated' });
     assert.equal((await readSvc('cache-lag-east'))?.metadata?.labels?.['version'], '2');
+    assert.equal((await readEp('cache-lag-east'))?.metadata?.labels?.['version'], '2');
   });
 });

@@ -1,25 +1,39 @@
-// Every write the controller makes to the local cluster goes through here, and here is
-// where ownership is enforced: an object without this Link's mirror labels is never
-// updated or deleted (upstream deletes a user's Service on a name collision; §6.2).
+// Every write the controller makes to the local cluster's Services, Endpoints, Namespaces and
+// Link finalizers goes through here (the Link status has its own batching writer,
+// link-status.ts), and here is where ownership is enforced: an object without this Link's
+// mirror labels is never updated or deleted (upstream deletes a user's Service on a name
+// collision; §6.2).
 // Updates are JSON patches whose first operations test the object's uid and ownership
 // labels, so the API server itself refuses a write to anything that changed hands since
 // the cache saw it; deletes carry a uid precondition.
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import { apiErrorMessage, apiStatus, isConflict, isNotFound, isPatchNotApplied } from '../kube/client.ts';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Endpoints,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { apiErrorMessage, apiStatus, isConflict, isNotFound, isPatchNotApplied, mergePatch } from '../kube/client.ts';
+import { LINK_GROUP, LINK_PLURAL, LINK_STORAGE_VERSION } from '../model/link-types.ts';
+import { Labels } from '../model/linkerd-names.ts';
 import { NameCollisionError, RejectedWriteError, RetryableError } from './errors.ts';
+import type { LocalWrites, WriteResult } from './local-api.ts';
 import { endpointsDigest, endpointsRecord, ownershipLabels, serviceDigest, serviceRecord, type LocalRecord, type Owner } from './local-record.ts';
-
-export type WriteResult = 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent';
 
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 type PatchOp = { op: 'test' | 'add'; path: string; value: unknown };
 
-/** A JSON patch that applies only to the object the record describes, still owned as it was. */
-function guardedPatch(current: LocalRecord, clusterName: string, writes: PatchOp[]): PatchOp[] {
+/**
+ * A JSON patch that applies only to the object the record describes, still owned as it was;
+ * `labels` overrides the ownership labels tested (adopting an object that lacks some of them).
+ */
+function guardedPatch(current: LocalRecord, clusterName: string, writes: PatchOp[], labels?: Record<string, string>): PatchOp[] {
   const owner = current.owner as Exclude<Owner, 'foreign'>;
   const tests: PatchOp[] = [{ op: 'test', path: '/metadata/uid', value: current.metadata.uid }];
-  for (const [k, v] of Object.entries(ownershipLabels(owner, clusterName))) {
+  for (const [k, v] of Object.entries(labels ?? ownershipLabels(owner, clusterName))) {
     tests.push({ op: 'test', path: `/metadata/labels/${pointerEscape(k)}`, value: v });
   }
   return [...tests, ...writes];
@@ -29,8 +43,18 @@ function pointerEscape(key: string): string {
   return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
-export class LocalWriter {
+/**
+ * Linkerd's own service mirror writes `probe-<link>` with only the cluster-name label. Ours
+ * takes it over (a drop-in upgrade) rather than reporting a collision forever.
+ */
+export function isLinkerdProbe(ep: V1Endpoints, clusterName: string): boolean {
+  const l = ep.metadata?.labels ?? {};
+  return l[Labels.clusterName] === clusterName && l[Labels.mirroredService] === undefined && l[Labels.mirroredGateway] === undefined;
+}
+
+export class LocalWriter implements LocalWrites {
   readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
   readonly #serviceRecord: (svc: V1Service) => LocalRecord;
   readonly #endpointsRecord: (ep: V1Endpoints) => LocalRecord;
 
@@ -40,6 +64,7 @@ export class LocalWriter {
     readonly fieldManager: string,
   ) {
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.#serviceRecord = serviceRecord(clusterName);
     this.#endpointsRecord = endpointsRecord(clusterName);
   }
@@ -58,7 +83,8 @@ export class LocalWriter {
     if (current === 'created') return 'created';
     if (current.owner !== 'mirror') {
       throw new NameCollisionError(
-        `Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; rename or delete it to let this Link mirror the remote Service`,
+        `Service ${ns}/${name} already exists and is not a mirror of cluster ${this.clusterName}; ` +
+          'rename or delete it to let this Link mirror the remote Service',
       );
     }
     if (current.digest === serviceDigest(desired)) return 'unchanged';
@@ -99,15 +125,48 @@ export class LocalWriter {
     if (current === 'created') return 'created';
     if (current.owner === 'foreign') {
       throw new NameCollisionError(
-        `Endpoints ${ns}/${name} already exist and are not a mirror of cluster ${this.clusterName}; rename or delete them to let this Link mirror the remote Service`,
+        `Endpoints ${ns}/${name} already exist and are not a mirror of cluster ${this.clusterName}; ` +
+          'rename or delete them to let this Link mirror the remote Service',
       );
     }
+    return this.#patchEndpoints(current, desired);
+  }
+
+  async ensureProbeEndpoints(desired: V1Endpoints): Promise<WriteResult> {
+    const ns = desired.metadata?.namespace ?? '';
+    const name = desired.metadata?.name ?? '';
+    let raw: V1Endpoints | undefined;
+    try {
+      await this.#core.createNamespacedEndpoints({ namespace: ns, body: desired, fieldManager: this.fieldManager });
+      return 'created';
+    } catch (err) {
+      if (!isConflict(err)) throw classify(err, `create Endpoints ${ns}/${name}`);
+      raw = await this.#read(() => this.#core.readNamespacedEndpoints({ name, namespace: ns }), `Endpoints ${ns}/${name}`);
+    }
+    if (!raw) throw new RetryableError(`Endpoints ${ns}/${name} vanished while creating them`);
+    const current = this.#endpointsRecord(raw);
+    if (current.owner === 'probe') return this.#patchEndpoints(current, desired);
+    if (current.owner === 'foreign' && isLinkerdProbe(raw, this.clusterName)) {
+      // The first write adds the gateway label; the patch tests only the label it already has.
+      return this.#patchEndpoints({ ...current, owner: 'probe', digest: '' }, desired, { [Labels.clusterName]: this.clusterName });
+    }
+    throw new NameCollisionError(`Endpoints ${ns}/${name} already exist and are not the probe Endpoints of cluster ${this.clusterName}`);
+  }
+
+  async #patchEndpoints(current: LocalRecord, desired: V1Endpoints, testLabels?: Record<string, string>): Promise<WriteResult> {
+    const ns = current.metadata.namespace;
+    const name = current.metadata.name;
     if (current.digest === endpointsDigest(desired)) return 'unchanged';
-    const patch = guardedPatch(current, this.clusterName, [
-      { op: 'add', path: '/metadata/labels', value: desired.metadata?.labels ?? {} },
-      { op: 'add', path: '/metadata/annotations', value: desired.metadata?.annotations ?? {} },
-      { op: 'add', path: '/subsets', value: desired.subsets ?? [] },
-    ]);
+    const patch = guardedPatch(
+      current,
+      this.clusterName,
+      [
+        { op: 'add', path: '/metadata/labels', value: desired.metadata?.labels ?? {} },
+        { op: 'add', path: '/metadata/annotations', value: desired.metadata?.annotations ?? {} },
+        { op: 'add', path: '/subsets', value: desired.subsets ?? [] },
+      ],
+      testLabels,
+    );
     try {
       await this.#core.patchNamespacedEndpoints({ name, namespace: ns, body: patch, fieldManager: this.fieldManager }, jsonPatch);
       return 'updated';
@@ -179,6 +238,82 @@ export class LocalWriter {
     } catch (err) {
       if (isNotFound(err)) return 'absent';
       throw classify(err, `delete Endpoints ${namespace}/${name}`);
+    }
+  }
+
+  async createNamespace(namespace: string): Promise<void> {
+    try {
+      await this.#core.createNamespace({
+        body: { metadata: { name: namespace, labels: { [Labels.mirroredService]: 'true', [Labels.clusterName]: this.clusterName } } },
+        fieldManager: this.fieldManager,
+      });
+    } catch (err) {
+      if (!isConflict(err)) throw new RetryableError(`create namespace ${namespace}: ${apiErrorMessage(err)}`, { cause: err });
+    }
+  }
+
+  readService(namespace: string, name: string): Promise<V1Service | undefined> {
+    return this.#read(() => this.#core.readNamespacedService({ name, namespace }), `Service ${namespace}/${name}`);
+  }
+
+  async createFederated(svc: V1Service): Promise<void> {
+    const namespace = svc.metadata?.namespace ?? '';
+    try {
+      await this.#core.createNamespacedService({ namespace, body: svc, fieldManager: this.fieldManager });
+    } catch (err) {
+      throw classify(err, `create Service ${namespace}/${svc.metadata?.name}`);
+    }
+  }
+
+  /** Federated Services are shared by every Link: a replace carries the resourceVersion read, so a concurrent change conflicts. */
+  async replaceFederated(svc: V1Service): Promise<void> {
+    const namespace = svc.metadata?.namespace ?? '';
+    const name = svc.metadata?.name ?? '';
+    try {
+      await this.#core.replaceNamespacedService({ name, namespace, body: svc, fieldManager: this.fieldManager });
+    } catch (err) {
+      throw classify(err, `update Service ${namespace}/${name}`);
+    }
+  }
+
+  async deleteFederated(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    await this.#deleteByUid(
+      () => this.#core.deleteNamespacedService({ name, namespace, body: { preconditions: { uid } } }),
+      `Service ${namespace}/${name}`,
+    );
+  }
+
+  /** The probe Endpoints of this Link's cluster (the Link is being deleted). */
+  async deleteProbeEndpoints(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    await this.#deleteByUid(
+      () => this.#core.deleteNamespacedEndpoints({ name, namespace, body: { preconditions: { uid } } }),
+      `Endpoints ${namespace}/${name}`,
+    );
+  }
+
+  async setLinkFinalizers(link: { namespace: string; name: string; resourceVersion?: string }, finalizers: string[]): Promise<void> {
+    try {
+      await this.#custom.patchNamespacedCustomObject(
+        {
+          group: LINK_GROUP,
+          version: LINK_STORAGE_VERSION,
+          namespace: link.namespace,
+          plural: LINK_PLURAL,
+          name: link.name,
+          body: { metadata: { finalizers, resourceVersion: link.resourceVersion } },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw classify(err, `update finalizers of Link ${link.name}`);
+    }
+  }
+
+  async #deleteByUid(del: () => Promise<unknown>, what: string): Promise<void> {
+    try {
+      await del();
+    } catch (err) {
+      if (!isNotFound(err)) throw classify(err, `delete ${what}`);
     }
   }
 

@@ -8,8 +8,6 @@ import { Annotations, Labels, ObjectNames } from '../model/linkerd-names.ts';
 import { isShortened } from '../model/mirror-naming.ts';
 import { fqName, mirrorName, remoteRefOf, type MirrorMode } from '../model/remote-service.ts';
 
-export { fqName, mirrorName, remoteRefOf, type MirrorMode, type RemoteRef } from '../model/remote-service.ts';
-
 export interface MirrorSettings {
   clusterName: string;
   clusterDomain: string;
@@ -26,7 +24,7 @@ const NEVER_COPIED_ANNOTATIONS = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',
 ]);
 
-export function mirrorLabels(remote: V1Service, mode: MirrorMode, s: MirrorSettings): Record<string, string> {
+function mirrorLabels(remote: V1Service, mode: MirrorMode, s: MirrorSettings): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(withoutExcluded(remote.metadata?.labels, s.excludedLabels) ?? {})) {
     if (!k.startsWith('mirror.linkerd.io/') && !k.startsWith('multicluster.linkerd.io/')) labels[k] = v;
@@ -40,7 +38,7 @@ export function mirrorLabels(remote: V1Service, mode: MirrorMode, s: MirrorSetti
   return labels;
 }
 
-export function mirrorAnnotations(remote: V1Service, s: MirrorSettings): Record<string, string> {
+function mirrorAnnotations(remote: V1Service, s: MirrorSettings): Record<string, string> {
   const source = remote.metadata?.annotations ?? {};
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(withoutExcluded(source, s.excludedAnnotations) ?? {})) {
@@ -108,7 +106,8 @@ export function desiredGatewayEndpoints(remote: V1Service, remoteHasReadyEndpoin
     metadata: {
       name: mirrorName(ref, s),
       namespace: ref.namespace,
-      labels: { [Labels.mirroredService]: 'true', [Labels.clusterName]: s.clusterName },
+      // The Service's labels too, as upstream writes them, so label selectors on Endpoints match alike.
+      labels: mirrorLabels(remote, 'gateway', s),
       annotations,
     },
     subsets,
@@ -136,15 +135,4 @@ export function desiredProbeEndpoints(
       ? [{ addresses: [...gatewayAddresses].sort().map((ip) => ({ ip })), ports: [{ name: 'mc-probe', port: probePort, protocol: 'TCP' }] }]
       : [],
   };
-}
-
-/** Whether a local object is this Link's to write: it carries both mirror labels for the cluster. */
-export function isOwnedMirror(obj: { metadata?: { labels?: Record<string, string> } } | undefined, clusterName: string): boolean {
-  const l = obj?.metadata?.labels;
-  return l?.[Labels.mirroredService] === 'true' && l[Labels.clusterName] === clusterName;
-}
-
-/** Ready addresses in the remote Endpoints: what "the remote has endpoints" means. */
-export function hasReadyAddresses(endpoints: V1Endpoints | undefined): boolean {
-  return (endpoints?.subsets ?? []).some((s) => (s.addresses?.length ?? 0) > 0);
 }

@@ -56,9 +56,10 @@ test('retryable errors are retried until they succeed; permanent errors are repo
   const q = new WorkQueue<string>({
     workers: 2,
     baseDelayMs: 1,
-    handle: async (k) => {
-      if (k === 'flaky' && failures-- > 0) throw new RetryableError('apiserver unavailable');
-      if (k === 'taken') throw new NameCollisionError('web-cluster2 exists and is not a mirror');
+    handle: (k) => {
+      if (k === 'flaky' && failures-- > 0) return Promise.reject(new RetryableError('apiserver unavailable'));
+      if (k === 'taken') return Promise.reject(new NameCollisionError('web-cluster2 exists and is not a mirror'));
+      return Promise.resolve();
     },
     onOutcome: (k, o) => outcomes.push([k, o.kind]),
   });

@@ -3,13 +3,15 @@
 // key added while it is being processed runs again afterwards. Retry policy lives here and
 // only here: handlers throw, the queue decides. Keys from watch events go ahead of keys from
 // periodic passes (a repair pass queues every mirror; a change must not wait behind them).
+import { backoffDelay, type BackoffOptions } from '../retry/backoff.ts';
 import { PermanentError, RetryableError } from './errors.ts';
 
 export type Outcome =
   | { kind: 'done' }
   | { kind: 'retry'; attempt: number; delayMs: number; error: RetryableError }
   | { kind: 'failed'; error: PermanentError }
-  | { kind: 'crashed'; error: unknown };
+  /** A bug, not a cluster condition: retried with backoff too, so it is never dropped silently. */
+  | { kind: 'crashed'; attempt: number; delayMs: number; error: unknown };
 
 export interface WorkQueueOptions<K extends string> {
   handle: (key: K) => Promise<void>;
@@ -40,8 +42,11 @@ export class WorkQueue<K extends string> {
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
 
+  readonly #backoff: BackoffOptions;
+
   constructor(opts: WorkQueueOptions<K>) {
     this.#opts = opts;
+    this.#backoff = { baseMs: opts.baseDelayMs ?? 100, capMs: opts.maxDelayMs ?? 30_000 };
   }
 
   get depth(): number {
@@ -137,9 +142,7 @@ export class WorkQueue<K extends string> {
       if (err instanceof RetryableError) {
         const attempt = (this.#attempts.get(key) ?? 0) + 1;
         this.#attempts.set(key, attempt);
-        const base = this.#opts.baseDelayMs ?? 100;
-        const delayMs = Math.min(base * 2 ** (attempt - 1), this.#opts.maxDelayMs ?? 30_000) * (0.9 + Math.random() * 0.2);
-        outcome = { kind: 'retry', attempt, delayMs, error: err };
+        outcome = { kind: 'retry', attempt, delayMs: backoffDelay(attempt, this.#backoff), error: err };
       } else if (err instanceof PermanentError) {
         this.#attempts.delete(key);
         outcome = { kind: 'failed', error: err };
@@ -147,7 +150,7 @@ export class WorkQueue<K extends string> {
         // A bug, not a cluster condition: log it loudly but keep the key alive with backoff.
         const attempt = (this.#attempts.get(key) ?? 0) + 1;
         this.#attempts.set(key, attempt);
-        outcome = { kind: 'crashed', error: err };
+        outcome = { kind: 'crashed', attempt, delayMs: backoffDelay(attempt, { ...this.#backoff, baseMs: 1000 }), error: err };
       }
     }
     this.#active.delete(key);
@@ -157,8 +160,7 @@ export class WorkQueue<K extends string> {
       if (this.#dirty.delete(key)) {
         this.add(key);
       } else if (outcome.kind === 'retry' || outcome.kind === 'crashed') {
-        const delay =
-          outcome.kind === 'retry' ? outcome.delayMs : Math.min(1000 * 2 ** ((this.#attempts.get(key) ?? 1) - 1), this.#opts.maxDelayMs ?? 30_000);
+        const delay = outcome.delayMs;
         this.#timers.set(
           key,
           setTimeout(() => {

@@ -1,0 +1,58 @@
+// Shutdown is bounded: on SIGTERM while the local API server is unreachable, the controller
+// gives its final Link status write and the lease release --shutdown-timeout, says what it
+// could not write, and exits (it used to retry the status write every 2 s forever).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readIfExists } from '../kube/client.ts';
+import { waitFor } from '../dev/managed-process.ts';
+import { linkedPair, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';
+
+const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
+let env: LinkedPair;
+let mirror: MirrorProcess;
+
+async function exportService(name: string): Promise<void> {
+  await env.core2.createNamespacedService({
+    namespace: 'web',
+    body: { metadata: { name, labels: { 'mirror.linkerd.io/exported': 'true' } }, spec: { ports: [{ name: 'http', port: 80 }] } },
+  });
+}
+
+describe('service mirror shutdown', { concurrency: false }, () => {
+  before(async () => {
+    env = await linkedPair();
+    for (const core of [env.core1, env.core2]) await core.createNamespace({ body: { metadata: { name: 'web' } } });
+    mirror = await env.startMirror('mirror-a', ['--shutdown-timeout', '3s']);
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  test('SIGTERM with the local API server down: the process exits, logging what it could not write', async () => {
+    await exportService('before-stop');
+    await waitFor('the mirror', () => readIfExists(() => env.core1.readNamespacedService({ name: 'before-stop-cluster2', namespace: 'web' })), WAIT);
+    await waitFor(
+      'the controller to be ready',
+      async () => ((await fetch(`http://127.0.0.1:${mirror.metricsPort}/ready`)).ok ? true : undefined),
+      WAIT,
+    );
+    await env.pair.cluster1.controlPlane.killApiServer();
+    // cluster2 going away too is a Link condition to write (RemoteReachable=False) that cannot be written.
+    await env.pair.cluster2.controlPlane.killApiServer();
+    await waitFor(
+      'a status write that failed',
+      async () => ((await mirror.proc.lastLog(2000)).includes('link status write failed') ? true : undefined),
+      WAIT,
+    );
+    process.kill(mirror.proc.pid, 'SIGTERM');
+    await waitFor('the controller to exit', () => Promise.resolve(mirror.proc.running ? undefined : true), {
+      ...WAIT,
+      onTimeout: () => mirror.proc.lastLog(40),
+    });
+    const log = await mirror.proc.lastLog(400);
+    assert.match(log, /"msg":"shutting down"/);
+    assert.match(log, /"unwritten":"link status/, 'it says what it could not write');
+    assert.match(log, /lease not released/);
+    assert.match(log, /"msg":"stopped"/);
+  });
+});
