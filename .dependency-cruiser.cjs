@@ -1,6 +1,6 @@
 // Import rules between folders. Components (mirror, link, gateway, destination, identity-service)
 // share the domain through model/ and the small shared folders, never through each other.
-const COMPONENTS = ['mirror', 'link', 'gateway', 'outbound', 'destination', 'identity-service'];
+const COMPONENTS = ['mirror', 'link', 'gateway', 'outbound', 'destination', 'identity-service', 'demo'];
 const TESTS = '\\.(test|e2e)\\.ts$';
 
 module.exports = {
