@@ -1,22 +1,32 @@
 // Two independent real Kubernetes control planes plus their pod networks: the environment
 // every integration and e2e test runs on, and what `multicluster dev up` starts.
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../kube/client.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { ControlPlane, renderKubeconfig } from './control-plane.ts';
 import { ensureKubeBinaries, type KubeBinaries } from './kube-binaries.ts';
+import { ClusterDns } from './cluster-dns.ts';
 import { LoadBalancerController } from './load-balancer.ts';
+import { killMarked, slotDir, stateRoot } from './harness-marker.ts';
 import { isAlive, killRecordedProcesses, waitFor } from './managed-process.ts';
 import { createPairNetwork, destroyPairNetwork, isPodToPod, setPodToPod } from './pod-network.ts';
+import { PodAgent } from './pod-agent.ts';
 import { PodRunner } from './pod-runner.ts';
-import { CLUSTER_NAMES, MAX_SLOT, pairTopology, type ClusterAddressing, type ClusterName, type PairTopology } from './topology.ts';
+import {
+  CLUSTER_NAMES,
+  MAX_SLOT,
+  PodIpAllocator,
+  nodeName,
+  pairTopology,
+  type ClusterAddressing,
+  type ClusterName,
+  type PairTopology,
+} from './topology.ts';
 
-export function stateRoot(): string {
-  return process.env['MULTICLUSTER_HARNESS_DIR'] ?? join(tmpdir(), 'multicluster-harness');
-}
+export { slotDir, stateRoot };
 
 export interface DevCluster {
   name: ClusterName;
@@ -24,7 +34,12 @@ export interface DevCluster {
   addressing: ClusterAddressing;
   controlPlane: ControlPlane;
   kubeConfig: KubeConfig;
+  /** Starts harness processes as pods (tests' own workloads). */
   pods: PodRunner;
+  /** The kubelet for the project's image (Deployments from `install` and `link`), when this process runs it. */
+  agent?: PodAgent;
+  /** Shared by the PodRunner and the agent: pod addresses and sandbox numbers. */
+  alloc: PodIpAllocator;
 }
 
 export interface StartOptions {
@@ -33,6 +48,14 @@ export interface StartOptions {
   podToPod?: boolean;
   /** Run the LoadBalancer controllers in this process (tests); dev up runs them in its agent. */
   loadBalancers?: boolean;
+  /**
+   * Run the pod agents (the kubelet for the project's image) in this process. Off by default
+   * while test fixtures start stand-in gateways beside the installed gateway Deployment; dev up
+   * always runs them, in its agent process.
+   */
+  podAgents?: boolean;
+  /** Serve the cluster DNS stand-in from this process (default; dev up serves it from its agent). */
+  clusterDns?: boolean;
   /** Leave the processes running after this process exits (dev up). */
   detach?: boolean;
   progress?: (msg: string) => void;
@@ -41,6 +64,7 @@ export interface StartOptions {
 
 export class ClusterPair {
   readonly #lbs: LoadBalancerController[] = [];
+  readonly #dns: ClusterDns[] = [];
 
   private constructor(
     readonly topology: PairTopology,
@@ -86,7 +110,8 @@ export class ClusterPair {
       const clusters = {} as Record<ClusterName, DevCluster>;
       for (const plane of planes) {
         const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath, context: plane.cluster.context });
-        const pods = new PodRunner(topology, plane.cluster, kubeConfig, join(stateDir, plane.cluster.name, 'pods'), opts.detach ?? false);
+        const alloc = new PodIpAllocator(plane.cluster);
+        const pods = new PodRunner(topology, plane.cluster, kubeConfig, join(stateDir, plane.cluster.name, 'pods'), opts.detach ?? false, alloc);
         clusters[plane.cluster.name] = {
           name: plane.cluster.name,
           context: plane.cluster.context,
@@ -94,6 +119,7 @@ export class ClusterPair {
           controlPlane: plane,
           kubeConfig,
           pods,
+          alloc,
         };
       }
       const pair = new ClusterPair(topology, stateDir, binaries, clusters, kubeconfigPath);
@@ -101,6 +127,8 @@ export class ClusterPair {
       await Promise.all(Object.values(clusters).map((c) => waitForDefaultServiceAccount(c)));
       await Promise.all(Object.values(clusters).map((c) => c.pods.registerNode()));
       if (opts.loadBalancers ?? true) pair.startLoadBalancers(log);
+      if (opts.clusterDns ?? true) await pair.startClusterDns(log);
+      if (opts.podAgents ?? false) await pair.startPodAgents(log);
       return pair;
     } catch (err) {
       await destroySlot(slot);
@@ -116,6 +144,30 @@ export class ClusterPair {
     }
   }
 
+  async startClusterDns(log: Logger): Promise<void> {
+    for (const c of Object.values(this.clusters)) {
+      const dns = new ClusterDns(c.addressing, c.kubeConfig, log);
+      await dns.start();
+      this.#dns.push(dns);
+    }
+  }
+
+  async startPodAgents(log: Logger): Promise<void> {
+    for (const c of Object.values(this.clusters)) {
+      c.agent = new PodAgent({
+        topology: this.topology,
+        cluster: c.addressing,
+        kubeConfig: c.kubeConfig,
+        nodeName: nodeName(c.addressing),
+        alloc: c.alloc,
+        stateDir: join(this.stateDir, c.name),
+        log,
+      });
+      c.agent.start();
+    }
+    await Promise.all(Object.values(this.clusters).flatMap((c) => (c.agent ? [c.agent.synced()] : [])));
+  }
+
   setPodToPod(enabled: boolean): Promise<void> {
     return setPodToPod(this.topology, enabled);
   }
@@ -127,6 +179,8 @@ export class ClusterPair {
   /** Stops everything and removes every trace: processes, namespaces, links, routes, files. */
   async stop(): Promise<void> {
     await Promise.all(this.#lbs.map((lb) => lb.stop()));
+    await Promise.all(this.#dns.map((d) => d.stop()));
+    await Promise.all(Object.values(this.clusters).flatMap((c) => (c.agent ? [c.agent.stop()] : [])));
     for (const c of Object.values(this.clusters)) await c.pods.stopAll();
     await Promise.all(Object.values(this.clusters).map((c) => c.controlPlane.stop()));
     await destroySlot(this.topology.slot);
@@ -151,10 +205,6 @@ async function waitForDefaultServiceAccount(c: DevCluster): Promise<void> {
           ?.lastLog()) ?? '',
     },
   );
-}
-
-export function slotDir(slot: number): string {
-  return join(stateRoot(), `slot-${slot}`);
 }
 
 const OWNER_FILE = 'owner.pid';
@@ -200,17 +250,22 @@ async function claimTestSlot(): Promise<number> {
   throw new Error(`all ${MAX_SLOT} test cluster-pair slots are in use under ${stateRoot()}`);
 }
 
-/** Kills, unplugs and deletes everything recorded for `slot`. */
+/** Kills, unplugs and deletes everything recorded for `slot`, and every process carrying its marker. */
 export async function destroySlot(slot: number): Promise<void> {
   const dir = slotDir(slot);
   for (const sub of await listDirsRecursive(dir)) await killRecordedProcesses(sub);
+  await killMarked((s) => s === slot);
   await destroyPairNetwork(pairTopology(slot));
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Removes pairs whose owning process died (a crashed test run or a killed dev agent). */
+/**
+ * Removes pairs whose owning process died (a crashed test run or a killed dev agent), and
+ * marked processes of slots that no longer exist (a run killed after removing its state).
+ */
 export async function cleanStalePairs(): Promise<number[]> {
   const cleaned: number[] = [];
+  const live = new Set<number>();
   const entries = await readdir(stateRoot()).catch(() => [] as string[]);
   for (const e of entries) {
     const m = /^slot-(\d+)$/.exec(e);
@@ -218,12 +273,16 @@ export async function cleanStalePairs(): Promise<number[]> {
     const slot = Number(m[1]);
     const owner = await slotOwner(slot);
     // A slot without an owner file may be mid-claim by another process; give it a moment.
-    const young = owner === undefined && Date.now() - (await stat(join(stateRoot(), e))).mtimeMs < 30_000;
+    const young = owner === undefined && Date.now() - (await stat(join(stateRoot(), e)).catch(() => ({ mtimeMs: 0 }))).mtimeMs < 30_000;
     if (!young && (owner === undefined || !isAlive(owner))) {
       await destroySlot(slot);
       cleaned.push(slot);
-    }
+    } else live.add(slot);
   }
+  // A slot directory is created before any of its processes starts and removed after they
+  // were killed, so a marked process of a slot without a directory is an orphan.
+  const orphans = await killMarked((slot) => !live.has(slot) && !cleaned.includes(slot) && !existsSync(slotDir(slot)));
+  if (orphans.length > 0) createLogger({ level: 'warn' }).warn('killed orphaned harness processes', { pids: orphans.join(',') });
   return cleaned;
 }
 

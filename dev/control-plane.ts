@@ -270,7 +270,8 @@ async function assertPortFree(host: string, port: number): Promise<void> {
       if (err.code === 'EADDRINUSE') {
         reject(
           new PortInUseError(
-            `${host}:${port} is already in use: another dev cluster may be running; run \`multicluster dev down\` or stop the process holding the port (ss -ltnp 'sport = :${port}')`,
+            `${host}:${port} is already in use: another dev cluster may be running; ` +
+              `run \`multicluster dev down\` or stop the process holding the port (ss -ltnp 'sport = :${port}')`,
           ),
         );
       } else reject(err);

@@ -14,7 +14,9 @@ import { run } from './exec.ts';
 import { LoadBalancerController } from './load-balancer.ts';
 import { ManagedProcess, isAlive } from './managed-process.ts';
 import { isPodToPod, setPodToPod } from './pod-network.ts';
-import { CLUSTER_NAMES, pairTopology } from './topology.ts';
+import { ClusterDns } from './cluster-dns.ts';
+import { PodAgent } from './pod-agent.ts';
+import { CLUSTER_NAMES, PodIpAllocator, nodeName, pairTopology } from './topology.ts';
 
 const DEV_SLOT = 0;
 
@@ -37,8 +39,16 @@ export function devCommand(): Command {
       requireRoot();
       const started = Date.now();
       const progress = (msg: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
-      const pair = await ClusterPair.start({ slot: opts.slot, detach: true, podToPod: opts.podToPod, loadBalancers: false, progress });
-      progress('starting the dev agent (LoadBalancer controller)');
+      const pair = await ClusterPair.start({
+        slot: opts.slot,
+        detach: true,
+        podToPod: opts.podToPod,
+        loadBalancers: false,
+        podAgents: false,
+        clusterDns: false,
+        progress,
+      });
+      progress('starting the dev agent (LoadBalancer controller, cluster DNS, pod agent)');
       const agent = await ManagedProcess.start({
         name: 'dev-agent',
         command: process.execPath,
@@ -57,7 +67,8 @@ export function devCommand(): Command {
   dev
     .command('binaries')
     .description(
-      `build (first use) or locate the cached kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION} and etcd ${ETCD_VERSION}; prints their directory`,
+      `build (first use) or locate the cached kube-apiserver, kube-controller-manager, kubectl ${KUBE_VERSION} ` +
+        `and etcd ${ETCD_VERSION}; prints their directory`,
     )
     .action(async () => {
       const bins = await ensureKubeBinaries((line) => process.stderr.write(`${line}\n`));
@@ -85,8 +96,9 @@ export function devCommand(): Command {
       const status = await devStatus(opts.slot);
       if (opts.output === 'json') process.stdout.write(JSON.stringify(status, null, 2) + '\n');
       else {
+        const network = status.podToPod === undefined ? '-' : status.podToPod ? 'pod-to-pod' : 'gateway-only';
         process.stdout.write(
-          `kubeconfig: ${status.kubeconfig ?? '-'}\nagent: ${status.agentAlive ? 'running' : 'not running'}\nnetwork: ${status.podToPod === undefined ? '-' : status.podToPod ? 'pod-to-pod' : 'gateway-only'}\n`,
+          `kubeconfig: ${status.kubeconfig ?? '-'}\nagent: ${status.agentAlive ? 'running' : 'not running'}\nnetwork: ${network}\n`,
         );
         for (const c of status.clusters)
           process.stdout.write(`${c.context}: ${c.reachable ? `up (${c.namespaces} namespaces)` : `down${c.error ? `: ${c.error}` : ''}`}\n`);
@@ -107,22 +119,32 @@ export function devCommand(): Command {
 
   dev
     .command('agent', { hidden: true })
-    .description('runs the LoadBalancer controllers of a dev pair (started by `dev up`)')
+    .description('runs the LoadBalancer controllers, cluster DNS and pod agents of a dev pair (started by `dev up`)')
     .requiredOption('--slot <n>', 'pair slot', (v) => Number(v))
     .action(async (opts: { slot: number }) => {
       const log = createLogger();
       const kubeconfig = join(slotDir(opts.slot), 'kubeconfig');
       const topology = pairTopology(opts.slot);
-      const lbs = CLUSTER_NAMES.map(
-        (n) => new LoadBalancerController(topology.clusters[n], loadKubeConfig({ kubeconfig, context: topology.clusters[n].context }), log),
-      );
-      for (const lb of lbs) lb.start();
+      const lbs: LoadBalancerController[] = [];
+      const agents: PodAgent[] = [];
+      const dns: ClusterDns[] = [];
+      for (const n of CLUSTER_NAMES) {
+        const cluster = topology.clusters[n];
+        const kubeConfig = loadKubeConfig({ kubeconfig, context: cluster.context });
+        lbs.push(new LoadBalancerController(cluster, kubeConfig, log));
+        dns.push(new ClusterDns(cluster, kubeConfig, log));
+        // dev up started no pod in this pair, so this agent's allocator is the only one.
+        const alloc = new PodIpAllocator(cluster);
+        agents.push(new PodAgent({ topology, cluster, kubeConfig, nodeName: nodeName(cluster), alloc, stateDir: join(slotDir(opts.slot), n), log }));
+      }
+      for (const d of dns) await d.start();
+      for (const x of [...lbs, ...agents]) x.start();
       log.info('dev agent running', { slot: opts.slot });
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
-      await Promise.all(lbs.map((lb) => lb.stop()));
+      await Promise.all([...lbs.map((lb) => lb.stop()), ...agents.map((a) => a.stop()), ...dns.map((d) => d.stop())]);
     });
 
   return dev;

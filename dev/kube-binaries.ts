@@ -45,7 +45,8 @@ export async function ensureKubeBinaries(progress: (line: string) => void): Prom
       else
         reject(
           new BinaryBuildError(
-            `building Kubernetes ${KUBE_VERSION} / etcd ${ETCD_VERSION} failed (exit ${code}). Check that Go >= 1.24 is installed and the Go module proxy is reachable, then retry. Last output:\n${tail.join('\n')}`,
+            `building Kubernetes ${KUBE_VERSION} / etcd ${ETCD_VERSION} failed (exit ${code}). ` +
+              `Check that Go >= 1.24 is installed and the Go module proxy is reachable, then retry. Last output:\n${tail.join('\n')}`,
           ),
         );
     });

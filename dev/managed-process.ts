@@ -1,10 +1,12 @@
 // Long-running children (etcd, kube-apiserver, controller-manager, pod workloads). Each is
-// its own process group with a pid file in the pair's state directory, so a later run can
-// find and stop what a crashed run left behind.
+// its own process group with a pid file in the pair's state directory, and carries its slot's
+// marker in its environment (harness-marker.ts), so a later run can find and stop what a
+// crashed run left behind.
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { markerEnv, processStartTime, slotOfDir } from './harness-marker.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -15,20 +17,24 @@ export interface ProcessSpec {
   stateDir: string;
   /** Keep running after this Node process exits (dev up daemons). */
   detach?: boolean;
+  /** The pair slot the process belongs to; by default the slot whose state directory holds stateDir. */
+  slot?: number;
 }
 
 export class ManagedProcess {
   #exited: Promise<void>;
   #exitCode: number | null = null;
+  #exitSignal: NodeJS.Signals | null = null;
   #running = true;
 
   private constructor(
     readonly spec: ProcessSpec,
     readonly pid: number,
-    exited: Promise<number | null>,
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
   ) {
-    this.#exited = exited.then((code) => {
+    this.#exited = exited.then(({ code, signal }) => {
       this.#exitCode = code;
+      this.#exitSignal = signal;
       this.#running = false;
     });
   }
@@ -37,8 +43,9 @@ export class ManagedProcess {
     await mkdir(spec.stateDir, { recursive: true });
     const logPath = join(spec.stateDir, `${spec.name}.log`);
     const fd = openSync(logPath, 'a');
+    const slot = spec.slot ?? slotOfDir(spec.stateDir);
     const child = spawn(spec.command, [...spec.args], {
-      env: spec.env ?? process.env,
+      env: { ...(spec.env ?? process.env), ...(slot === undefined ? {} : markerEnv(slot)) },
       stdio: ['ignore', fd, fd],
       detached: true,
     });
@@ -48,8 +55,11 @@ export class ManagedProcess {
       throw new Error(`could not start ${spec.name} (${spec.command}): check that the binary exists and is executable`);
     }
     if (spec.detach) child.unref();
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await writeFile(join(spec.stateDir, `${spec.name}.pid`), `${pid}\n${spec.command}\n`);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    // The start time identifies the process even after it exec'd another program (`ip netns exec` does).
+    await writeFile(join(spec.stateDir, `${spec.name}.pid`), `${pid}\n${spec.command}\n${(await processStartTime(pid)) ?? ''}\n`);
     return new ManagedProcess(spec, pid, exited);
   }
 
@@ -59,6 +69,16 @@ export class ManagedProcess {
 
   get exitCode(): number | null {
     return this.#exitCode;
+  }
+
+  /** The signal that ended the process, if one did. */
+  get exitSignal(): NodeJS.Signals | null {
+    return this.#exitSignal;
+  }
+
+  /** Resolves once the process has exited. */
+  get exited(): Promise<void> {
+    return this.#exited;
   }
 
   get logPath(): string {
@@ -108,16 +128,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Stops every process recorded by pid files under `dir`, checking the command so a recycled pid is left alone. */
+/** Stops every process recorded by pid files under `dir`, checking its start time so a recycled pid is left alone. */
 export async function killRecordedProcesses(dir: string): Promise<number> {
   let killed = 0;
   const files = await readdir(dir).catch(() => [] as string[]);
   for (const f of files.filter((x) => x.endsWith('.pid'))) {
-    const [pidText, command] = (await readFile(join(dir, f), 'utf8')).split('\n');
+    const [pidText, command, started] = (await readFile(join(dir, f), 'utf8').catch(() => '')).split('\n');
     const pid = Number(pidText);
     if (Number.isInteger(pid) && pid > 1 && isAlive(pid)) {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (command && cmdline.includes(command)) {
+      // The command check alone missed workloads: after `ip netns exec` their cmdline no longer names `ip`.
+      const same = started
+        ? (await processStartTime(pid)) === started
+        : (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(command ?? '\0');
+      if (same) {
         signalGroup(pid, 'SIGKILL');
         killed++;
       }

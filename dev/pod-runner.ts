@@ -7,7 +7,10 @@ import { isNotFound, mergePatch } from '../kube/client.ts';
 import { run } from './exec.ts';
 import { ManagedProcess, waitFor } from './managed-process.ts';
 import { createPodNetns, deletePodNetns, type PodInterface } from './pod-network.ts';
-import { PodIpAllocator, type ClusterAddressing, type PairTopology } from './topology.ts';
+import { PodIpAllocator, nodeName, type ClusterAddressing, type PairTopology } from './topology.ts';
+
+/** The image name of pods this runner starts; the pod agent leaves them alone. */
+export const HARNESS_IMAGE = 'multicluster-harness/process';
 
 export interface PodSpec {
   namespace: string;
@@ -75,7 +78,6 @@ export class PodRunner {
   readonly #core: CoreV1Api;
   readonly #alloc: PodIpAllocator;
   readonly #pods = new Set<RunningPod>();
-  #index = 0;
 
   constructor(
     readonly topology: PairTopology,
@@ -83,13 +85,15 @@ export class PodRunner {
     kubeConfig: KubeConfig,
     readonly stateDir: string,
     readonly detach: boolean,
+    /** Shared with the pod agent, so the two never hand out one address or namespace twice. */
+    alloc?: PodIpAllocator,
   ) {
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
-    this.#alloc = new PodIpAllocator(cluster);
+    this.#alloc = alloc ?? new PodIpAllocator(cluster);
   }
 
   get nodeName(): string {
-    return `${this.cluster.name}-node`;
+    return nodeName(this.cluster);
   }
 
   /** Registers the single Node that all harness pods run on. */
@@ -133,8 +137,7 @@ export class PodRunner {
 
   async start(spec: PodSpec): Promise<RunningPod> {
     const ip = this.#alloc.allocate(spec.gatewayAddress ?? false);
-    const index = ++this.#index;
-    const net = await createPodNetns(this.topology, this.cluster.name, index, ip);
+    const net = await createPodNetns(this.topology, this.cluster.name, this.#alloc.nextSandboxIndex(), ip);
     await this.#core.createNamespacedPod({
       namespace: spec.namespace,
       body: {
@@ -154,7 +157,7 @@ export class PodRunner {
           containers: [
             {
               name: 'main',
-              image: 'multicluster-harness/process',
+              image: HARNESS_IMAGE,
               command: [...spec.command],
               ports: spec.ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
             },
@@ -208,7 +211,7 @@ export class PodRunner {
                 name: 'main',
                 ready,
                 restartCount: 0,
-                image: 'multicluster-harness/process',
+                image: HARNESS_IMAGE,
                 imageID: '',
                 started: true,
                 state: { running: { startedAt: now } },

@@ -36,6 +36,11 @@ export interface PairTopology {
 
 export const MAX_SLOT = 40;
 
+/** The single Node each cluster registers; all its pods run there. */
+export function nodeName(cluster: ClusterAddressing): string {
+  return `${cluster.name}-node`;
+}
+
 export function pairTopology(slot: number): PairTopology {
   if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT) {
     throw new Error(`invalid cluster-pair slot ${slot}: use 0 (dev) to ${MAX_SLOT}`);
@@ -68,11 +73,17 @@ export function pairTopology(slot: number): PairTopology {
   };
 }
 
-/** Hands out pod IPs: ordinary pods from 10.x.1.2 upward, gateways from 10.x.255.2 upward. */
+/** Hands out pod IPs (ordinary pods from 10.x.1.2 upward, gateways from 10.x.255.2 upward) and sandbox numbers. */
 export class PodIpAllocator {
   #next = 256 + 2;
   #nextGateway = 2;
+  #nextSandbox = 0;
   constructor(private readonly cluster: ClusterAddressing) {}
+
+  /** Numbers pod sandboxes (network namespace and veth names); shared by everything that starts pods in the cluster. */
+  nextSandboxIndex(): number {
+    return ++this.#nextSandbox;
+  }
 
   allocate(gateway: boolean): string {
     if (gateway) {
