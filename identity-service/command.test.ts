@@ -21,12 +21,12 @@ test('flags become a frozen config with Linkerd identity defaults', () => {
   const cfg = parseIdentityConfig(FLAGS);
   assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.scope) && Object.isFrozen(cfg.listen));
   assert.deepEqual(cfg.listen, { host: '0.0.0.0', port: 8080 });
-  assert.equal(cfg.serviceName, 'identity.linkerd.serviceaccount.identity.linkerd.cluster.local');
+  assert.equal(cfg.serviceName, 'linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local');
   assert.equal(cfg.issuanceLifetimeMs, 24 * 3600_000);
   assert.equal(cfg.clockSkewAllowanceMs, 20_000);
   assert.equal(cfg.kubeconfig, undefined);
   const other = parseIdentityConfig({ ...FLAGS, controlNamespace: 'l5d', trustDomain: 'east.example', listen: ':18080' });
-  assert.equal(other.serviceName, 'identity.l5d.serviceaccount.identity.l5d.east.example');
+  assert.equal(other.serviceName, 'linkerd-identity.l5d.serviceaccount.identity.l5d.east.example');
   assert.deepEqual(other.listen, { host: '0.0.0.0', port: 18080 });
 });
 

@@ -136,11 +136,11 @@ before(async () => {
   core = c1.kubeConfig.makeApiClient(CoreV1Api);
   for (const ns of ['linkerd', NS]) await core.createNamespace({ body: { metadata: { name: ns } } });
   for (const sa of ['web', 'voting', 'doomed']) await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: sa } } });
-  await core.createNamespacedServiceAccount({ namespace: 'linkerd', body: { metadata: { name: 'identity' } } });
+  await core.createNamespacedServiceAccount({ namespace: 'linkerd', body: { metadata: { name: 'linkerd-identity' } } });
   pod = await c1.pods.start({
     namespace: 'linkerd',
     name: 'linkerd-identity-0',
-    serviceAccountName: 'identity',
+    serviceAccountName: 'linkerd-identity',
     labels: { 'linkerd.io/control-plane-component': 'identity' },
     command: [
       process.execPath,

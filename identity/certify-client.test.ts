@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { checkServerSan } from './certify-client.ts';
 import { identityServiceDefinition, identityServiceName, MissingValidUntilError } from './certify-protocol.ts';
 
-const NAME = 'identity.linkerd.serviceaccount.identity.linkerd.cluster.local';
+const NAME = 'linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local';
 
 test('the identity service name is the identity of ServiceAccount identity in the control namespace', () => {
   assert.equal(identityServiceName('linkerd', 'cluster.local'), NAME);
@@ -14,7 +14,7 @@ test('the server must carry the expected name as a DNS SAN; CN, IP SANs and near
   assert.equal(checkServerSan({ subject: { CN: 'x' }, subjectaltname: `DNS:${NAME}` }, NAME), undefined);
   assert.equal(checkServerSan({ subject: {}, subjectaltname: `DNS:other.example, DNS:${NAME}` }, NAME), undefined);
   const cnOnly = checkServerSan({ subject: { CN: NAME }, subjectaltname: undefined }, NAME);
-  assert.match(cnOnly?.message ?? '', /names no DNS SAN, not "identity\.linkerd/);
+  assert.match(cnOnly?.message ?? '', /names no DNS SAN, not "linkerd-identity\.linkerd/);
   assert.ok(checkServerSan({ subject: {}, subjectaltname: `IP Address:10.0.0.1, URI:spiffe://${NAME}` }, NAME));
   assert.ok(checkServerSan({ subject: {}, subjectaltname: `DNS:${NAME}.evil` }, NAME));
   assert.ok(checkServerSan({ subject: {}, subjectaltname: 'DNS:*.linkerd.cluster.local' }, NAME));

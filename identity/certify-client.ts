@@ -11,7 +11,7 @@
  *
  * - addr: `host:port` of the identity service (e.g. `linkerd-identity.linkerd.svc.cluster.local:8080`).
  * - serverName: the identity service's identity, usually `identityServiceName(controlNs, trustDomain)`
- *   = `identity.linkerd.serviceaccount.identity.linkerd.cluster.local`; also sent as SNI.
+ *   = `linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local`; also sent as SNI.
  * - trustAnchorsPem: the PEM bundle the server's chain must verify against.
  * - identity: the name asked for; csrDer: a DER PKCS#10 request for it (identity/csr-signing.ts createCsr).
  * - token, or tokenFile (read on every call, since projected tokens rotate): a ServiceAccount token with

@@ -14,10 +14,13 @@ import { formatIdentityName } from './identity-name.ts';
 /** The audience a proxy's projected ServiceAccount token must carry (Linkerd's `identity.l5d.io`). */
 export const IDENTITY_TOKEN_AUDIENCE = 'identity.l5d.io';
 
-/** The service name is also its TLS identity's ServiceAccount name. */
-export const IDENTITY_SERVICE_ACCOUNT = 'identity';
+/** Linkerd's identity Deployment runs as this ServiceAccount, which names its TLS identity. */
+export const IDENTITY_SERVICE_ACCOUNT = 'linkerd-identity';
 
-/** `identity.<ns>.serviceaccount.identity.<ns>.<trustDomain>`: the name clients verify the identity service's certificate against. */
+/**
+ * `linkerd-identity.<ns>.serviceaccount.identity.<ns>.<trustDomain>`: the name clients verify the
+ * identity service's certificate against (Linkerd's LINKERD2_PROXY_IDENTITY_SVC_NAME).
+ */
 export function identityServiceName(controlNamespace: string, trustDomain: string): string {
   return formatIdentityName({ serviceAccount: IDENTITY_SERVICE_ACCOUNT, namespace: controlNamespace, controlNamespace, trustDomain });
 }
