@@ -130,11 +130,11 @@ function installCommand(): Command {
     .option('--image <image>', `image running the gateway and controllers (default ${DEFAULT_IMAGE})`)
     .option('--image-pull-policy <policy>', `Always, IfNotPresent or Never (default ${DEFAULT_PULL_POLICY})`)
     .option('--control-plane', "also output our identity and destination services in Linkerd's namespace, for a cluster without Linkerd", false)
-    .option('--identity-trust-anchors-file <file>', 'with --control-plane: PEM trust anchors shared by the linked clusters')
+    .option('--identity-trust-anchors-file <file>', 'PEM trust anchors shared by the linked clusters (the gateway verifies clients with them)')
     .option('--identity-issuer-certificate-file <file>', "with --control-plane: PEM certificate of this cluster's identity issuer")
     .option('--identity-issuer-key-file <file>', "with --control-plane: PEM key of this cluster's identity issuer")
     .option('--identity-trust-domain <domain>', `identity trust domain (default ${Defaults.trustDomain})`)
-    .option('--cluster-domain <domain>', `with --control-plane: the cluster's DNS domain (default ${Defaults.clusterDomain})`)
+    .option('--cluster-domain <domain>', `the cluster's DNS domain (default ${Defaults.clusterDomain})`)
     .addOption(outputOption())
     .action((flags: InstallFlags) =>
       runAction(() => {
@@ -156,22 +156,26 @@ export function installValuesFromFlags(flags: InstallFlags): InstallValues {
     values.controllers.push(controllerFromDefaults(values, checkClusterName('--controllers', name)));
   }
   if (flags.identityTrustDomain !== undefined) values.identityTrustDomain = flags.identityTrustDomain;
-  const pkiFlags = ['identityTrustAnchorsFile', 'identityIssuerCertificateFile', 'identityIssuerKeyFile'] as const;
+  if (flags.clusterDomain !== undefined) values.clusterDomain = flags.clusterDomain;
+  if (flags.identityTrustAnchorsFile !== undefined) {
+    values.identityTrustAnchorsPem = readInputFile(flags.identityTrustAnchorsFile, '--identity-trust-anchors-file');
+  }
+  const issuerFlags = ['identityIssuerCertificateFile', 'identityIssuerKeyFile'] as const;
   if (!flags.controlPlane) {
-    if (pkiFlags.some((f) => flags[f] !== undefined) || flags.clusterDomain !== undefined) {
-      throw new UsageError('--identity-*-file and --cluster-domain go with --control-plane: add --control-plane, or drop them');
+    if (issuerFlags.some((f) => flags[f] !== undefined)) {
+      throw new UsageError('--identity-issuer-*-file go with --control-plane: add --control-plane, or drop them');
     }
     return values;
   }
-  const missing = pkiFlags.filter((f) => flags[f] === undefined).map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const missing = (['identityTrustAnchorsFile', ...issuerFlags] as const)
+    .filter((f) => flags[f] === undefined)
+    .map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   if (missing.length > 0) {
     throw new UsageError(`--control-plane needs ${missing.join(', ')} (make them with \`multicluster certs anchor\` and \`certs issuer\`)`);
   }
   values.controlPlane = {
-    trustAnchorsPem: readInputFile(flags.identityTrustAnchorsFile ?? '', '--identity-trust-anchors-file'),
     issuerCertPem: readInputFile(flags.identityIssuerCertificateFile ?? '', '--identity-issuer-certificate-file'),
     issuerKeyPem: readInputFile(flags.identityIssuerKeyFile ?? '', '--identity-issuer-key-file'),
-    clusterDomain: flags.clusterDomain ?? Defaults.clusterDomain,
   };
   return values;
 }

@@ -21,8 +21,6 @@ const TRUST_ROOTS_DIR = '/var/run/linkerd/identity/trust-roots';
 
 export interface ControlPlaneOptions {
   linkerdNamespace: string;
-  /** Where Link credentials Secrets live: the destination service reads remote clusters from them. */
-  multiclusterNamespace: string;
   trustDomain: string;
   clusterDomain: string;
   image: string;
@@ -104,8 +102,6 @@ function renderDestination(o: ControlPlaneOptions): Manifest[] {
     `0.0.0.0:${DESTINATION_ADMIN_PORT}`,
     '--control-namespace',
     ns,
-    '--multicluster-namespace',
-    o.multiclusterNamespace,
     '--cluster-domain',
     o.clusterDomain,
     '--trust-domain',
@@ -115,7 +111,7 @@ function renderDestination(o: ControlPlaneOptions): Manifest[] {
     ...serviceAccountWithRole(name, ns, [
       { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'namespaces'], verbs: ['list', 'get', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'get', 'watch'] },
-      // Remote clusters' kubeconfigs (Link credentials) are Secrets in the multicluster namespace.
+      // Remote clusters' kubeconfigs: the Secrets `link` writes in Linkerd's namespace.
       { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'get', 'watch'] },
     ]),
     deployment(name, ns, 'destination', o, args, DESTINATION_ADMIN_PORT, []),

@@ -14,6 +14,7 @@ export interface GatewayOptions {
   namespace: string;
   linkerdNamespace: string;
   identityTrustDomain: string;
+  clusterDomain: string;
   image: string;
   imagePullPolicy: PullPolicy;
   serviceType: GatewayServiceType;
@@ -27,9 +28,38 @@ export interface GatewayOptions {
 export const GATEWAY_CONTAINER_PORT = Defaults.gatewayPort;
 export const PROBE_CONTAINER_PORT = Defaults.probePort;
 
+/** Where the gateway finds the trust anchors: a ConfigMap of this name in its own namespace. */
+export const GATEWAY_TRUST_ROOTS_CONFIGMAP = 'linkerd-identity-trust-roots';
+const TOKEN_DIR = '/var/run/secrets/tokens';
+const TOKEN_FILE = 'linkerd-identity-token';
+const TRUST_ROOTS_DIR = '/var/run/linkerd/identity/trust-roots';
+const IDENTITY_PORT = 8080;
+const TOKEN_SECONDS = 86400;
+
+/** `multicluster gateway`'s arguments: its identity comes from the identity service, as a meshed pod's does. */
+export function gatewayArgs(opts: GatewayOptions, identity: string): string[] {
+  const ns = opts.linkerdNamespace;
+  return [
+    'gateway',
+    '--identity',
+    identity,
+    '--identity-addr',
+    `linkerd-identity.${ns}.svc.${opts.clusterDomain}:${IDENTITY_PORT}`,
+    '--identity-server-name',
+    workloadIdentity('linkerd-identity', ns, ns, opts.identityTrustDomain),
+    '--identity-token-file',
+    `${TOKEN_DIR}/${TOKEN_FILE}`,
+    '--trust-anchors',
+    `${TRUST_ROOTS_DIR}/ca-bundle.crt`,
+    '--cluster-domain',
+    opts.clusterDomain,
+  ];
+}
+
 export function renderGateway(opts: GatewayOptions): Manifest[] {
   const { name, namespace } = opts;
   const identity = workloadIdentity(name, namespace, opts.linkerdNamespace, opts.identityTrustDomain);
+  const probe = (path: string) => ({ httpGet: { path, port: Defaults.probePortName }, periodSeconds: 5, failureThreshold: 3 });
   const selector = { [EXTENSION_LABEL]: EXTENSION_VALUE, app: name };
   const createdBy = { 'linkerd.io/created-by': CREATED_BY };
   const withNodePorts = opts.serviceType !== 'ClusterIP';
@@ -45,6 +75,23 @@ export function renderGateway(opts: GatewayOptions): Manifest[] {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: { name, namespace, labels: { [EXTENSION_LABEL]: EXTENSION_VALUE } },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: `${name}-${namespace}`, labels: { [EXTENSION_LABEL]: EXTENSION_VALUE } },
+      // The gateway resolves the names it forwards to from a watch of Services and EndpointSlices.
+      rules: [
+        { apiGroups: [''], resources: ['services'], verbs: ['list', 'get', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'get', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `${name}-${namespace}`, labels: { [EXTENSION_LABEL]: EXTENSION_VALUE } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${name}-${namespace}` },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
     },
     {
       apiVersion: 'apps/v1',
@@ -78,21 +125,35 @@ export function renderGateway(opts: GatewayOptions): Manifest[] {
                 name: 'gateway',
                 image: opts.image,
                 imagePullPolicy: opts.imagePullPolicy,
-                args: ['gateway'],
+                args: gatewayArgs(opts, identity),
                 env: [
-                  { name: 'MC_GATEWAY_IDENTITY', value: identity },
-                  { name: 'MC_GATEWAY_PROBE_PATH', value: opts.probe.path },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                 ],
+                readinessProbe: probe('/ready'),
+                livenessProbe: probe('/live'),
                 ports: [
                   { name: Defaults.gatewayPortName, containerPort: GATEWAY_CONTAINER_PORT, protocol: 'TCP' },
                   { name: Defaults.probePortName, containerPort: PROBE_CONTAINER_PORT, protocol: 'TCP' },
                 ],
                 securityContext: containerSecurityContext(),
-                volumeMounts: [tmpMount],
+                volumeMounts: [
+                  tmpMount,
+                  { name: 'identity-token', mountPath: TOKEN_DIR, readOnly: true },
+                  { name: 'trust-roots', mountPath: TRUST_ROOTS_DIR, readOnly: true },
+                ],
               },
             ],
-            volumes: [tmpVolume],
+            volumes: [
+              tmpVolume,
+              {
+                name: 'identity-token',
+                projected: {
+                  sources: [{ serviceAccountToken: { audience: 'identity.l5d.io', expirationSeconds: TOKEN_SECONDS, path: TOKEN_FILE } }],
+                },
+              },
+              { name: 'trust-roots', configMap: { name: GATEWAY_TRUST_ROOTS_CONFIGMAP } },
+            ],
           },
         },
       },

@@ -71,10 +71,15 @@ describe('golden manifests', () => {
 
   it('install --control-plane names each missing PKI file', () => {
     assert.throws(
-      () => installValuesFromFlags({ ...installFlags, controlPlane: true, identityTrustAnchorsFile: 'x' }),
+      () =>
+        installValuesFromFlags({
+          ...installFlags,
+          controlPlane: true,
+          identityTrustAnchorsFile: fileURLToPath(new URL('./testdata/pki/ca.crt', import.meta.url)),
+        }),
       /--control-plane needs --identity-issuer-certificate-file, --identity-issuer-key-file/,
     );
-    assert.throws(() => installValuesFromFlags({ ...installFlags, identityTrustAnchorsFile: 'x' }), /go with --control-plane/);
+    assert.throws(() => installValuesFromFlags({ ...installFlags, identityIssuerKeyFile: 'x' }), /--identity-issuer-\*-file go with --control-plane/);
   });
 
   it('install --gateway=false', () => {

@@ -4,7 +4,7 @@ import { Defaults } from '../model/linkerd-names.ts';
 import { renderControlPlane } from './control-plane.ts';
 import { renderController } from './controller.ts';
 import type { GatewayServiceType } from './gateway.ts';
-import { GATEWAY_SERVICE_TYPES, renderGateway } from './gateway.ts';
+import { GATEWAY_SERVICE_TYPES, GATEWAY_TRUST_ROOTS_CONFIGMAP, renderGateway } from './gateway.ts';
 import { linkCrd } from './link-crd.ts';
 import type { Manifest } from './manifest.ts';
 import { renderRemoteAccess } from './remote-access.ts';
@@ -52,8 +52,11 @@ export interface InstallValues {
   remoteMirrorServiceAccountName: string;
   controllerDefaults: { enableHeadlessServices: boolean; gatewayEnabled: boolean; probePort: number };
   controllers: ControllerValues[];
-  /** With `--control-plane`: the PKI and domain of our identity and destination services. */
-  controlPlane?: { trustAnchorsPem: string; issuerCertPem: string; issuerKeyPem: string; clusterDomain: string };
+  clusterDomain: string;
+  /** The shared trust anchors; the gateway reads them from a ConfigMap rendered from these. */
+  identityTrustAnchorsPem?: string;
+  /** With `--control-plane`: the issuer of our identity service. */
+  controlPlane?: { issuerCertPem: string; issuerKeyPem: string };
 }
 
 export function defaultInstallValues(): InstallValues {
@@ -61,6 +64,7 @@ export function defaultInstallValues(): InstallValues {
     namespace: Defaults.namespace,
     linkerdNamespace: Defaults.linkerdNamespace,
     identityTrustDomain: Defaults.trustDomain,
+    clusterDomain: Defaults.clusterDomain,
     image: DEFAULT_IMAGE,
     imagePullPolicy: DEFAULT_PULL_POLICY,
     enableNamespaceCreation: false,
@@ -120,6 +124,7 @@ const SETTERS: Record<string, Setter> = {
   namespace: (x, v, k) => (x.namespace = parseName(k, v)),
   linkerdNamespace: (x, v, k) => (x.linkerdNamespace = parseName(k, v)),
   identityTrustDomain: (x, v, k) => (x.identityTrustDomain = parseNonEmpty(k, v)),
+  clusterDomain: (x, v, k) => (x.clusterDomain = parseNonEmpty(k, v)),
   image: (x, v, k) => (x.image = parseNonEmpty(k, v)),
   imagePullPolicy: (x, v, k) => (x.imagePullPolicy = parsePullPolicy(v, `--set ${k}`)),
   enableNamespaceCreation: (x, v, k) => (x.enableNamespaceCreation = parseBool(k, v)),
@@ -273,6 +278,7 @@ export function renderInstall(values: InstallValues): Manifest[] {
         namespace,
         linkerdNamespace: values.linkerdNamespace,
         identityTrustDomain: values.identityTrustDomain,
+        clusterDomain: values.clusterDomain,
         image: values.image,
         imagePullPolicy: values.imagePullPolicy,
         serviceType: gateway.serviceType,
@@ -283,12 +289,21 @@ export function renderInstall(values: InstallValues): Manifest[] {
       }),
     );
   }
+  if (values.identityTrustAnchorsPem !== undefined && values.gateway.enabled) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: GATEWAY_TRUST_ROOTS_CONFIGMAP, namespace, labels, annotations: { 'linkerd.io/created-by': CREATED_BY } },
+      data: { 'ca-bundle.crt': values.identityTrustAnchorsPem },
+    });
+  }
   if (values.controlPlane) {
     objects.push(
       ...renderControlPlane({
         ...values.controlPlane,
+        trustAnchorsPem: values.identityTrustAnchorsPem ?? '',
+        clusterDomain: values.clusterDomain,
         linkerdNamespace: values.linkerdNamespace,
-        multiclusterNamespace: namespace,
         trustDomain: values.identityTrustDomain,
         image: values.image,
         imagePullPolicy: values.imagePullPolicy,
