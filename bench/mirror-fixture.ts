@@ -1,7 +1,7 @@
 // The objects the mirror benchmark writes: N exported remote Services, each with one
 // hand-written EndpointSlice holding one ready endpoint (a real backend pod's IP), and the
 // reference path's local Services + Endpoints of exactly the mirror's shape.
-import type { CoreV1Api, DiscoveryV1Api} from '@kubernetes/client-node';
+import type { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import { isConflict, isNotFound, mergePatch } from '../kube/client.ts';
 import { desiredGatewayEndpoints, desiredMirrorService, type MirrorSettings } from '../mirror/mirror-objects.ts';

@@ -9,7 +9,7 @@
 //   5. the controller's RSS, CPU, metrics and warnings.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CustomObjectsApi} from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { CoordinationV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/client.ts';
 import { linkGatewayPort, parseLink } from '../model/link-parse.ts';

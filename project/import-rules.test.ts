@@ -45,7 +45,10 @@ describe('import rules (dependency-cruiser)', () => {
   });
 
   it('rejects production code importing e2e/, naming the file', () => {
-    const dir = tree({ 'e2e/fixtures/f.ts': 'export const f = 1;\n', 'gateway/g.ts': "import { f } from '../e2e/fixtures/f.ts';\nexport const y = f;\n" });
+    const dir = tree({
+      'e2e/fixtures/f.ts': 'export const f = 1;\n',
+      'gateway/g.ts': "import { f } from '../e2e/fixtures/f.ts';\nexport const y = f;\n",
+    });
     const r = depcruise(dir);
     assert.notEqual(r.code, 0);
     assert.match(r.out, /no-production-to-test-code: gateway\/g\.ts → e2e\/fixtures\/f\.ts/);
@@ -64,7 +67,10 @@ describe('import rules (dependency-cruiser)', () => {
 
 describe('lint rules (eslint)', () => {
   it('rejects process.env outside command.ts, naming the file', () => {
-    const dir = tree({ 'mirror/settings.ts': "export const level = process.env['LOG_LEVEL'];\n", 'mirror/command.ts': "export const home = process.env['HOME'];\n" });
+    const dir = tree({
+      'mirror/settings.ts': "export const level = process.env['LOG_LEVEL'];\n",
+      'mirror/command.ts': "export const home = process.env['HOME'];\n",
+    });
     const r = run(dir, 'eslint', ['mirror/settings.ts', 'mirror/command.ts']);
     assert.notEqual(r.code, 0);
     assert.match(r.out, /mirror\/settings\.ts[\s\S]*no-restricted-properties/);
