@@ -227,6 +227,8 @@ async function claimSlot(slot: number): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const owner = await slotOwner(slot);
+    // No owner file yet: another process may be between its mkdir and writing its pid.
+    if (owner === undefined && (await isYoung(slotDir(slot)))) throw new Error(`cluster pair slot ${slot} is being claimed by another process`);
     if (owner !== undefined && isAlive(owner)) {
       throw new Error(
         `cluster pair slot ${slot} is in use by process ${owner}${slot === 0 ? ': the dev clusters are already up (run `multicluster dev down` first)' : ''}`,
@@ -273,7 +275,7 @@ export async function cleanStalePairs(): Promise<number[]> {
     const slot = Number(m[1]);
     const owner = await slotOwner(slot);
     // A slot without an owner file may be mid-claim by another process; give it a moment.
-    const young = owner === undefined && Date.now() - (await stat(join(stateRoot(), e)).catch(() => ({ mtimeMs: 0 }))).mtimeMs < 30_000;
+    const young = owner === undefined && (await isYoung(join(stateRoot(), e)));
     if (!young && (owner === undefined || !isAlive(owner))) {
       await destroySlot(slot);
       cleaned.push(slot);
@@ -284,6 +286,11 @@ export async function cleanStalePairs(): Promise<number[]> {
   const orphans = await killMarked((slot) => !live.has(slot) && !cleaned.includes(slot) && !existsSync(slotDir(slot)));
   if (orphans.length > 0) createLogger({ level: 'warn' }).warn('killed orphaned harness processes', { pids: orphans.join(',') });
   return cleaned;
+}
+
+/** Created within the last 30 s: time enough for a claimer to write its owner file. */
+async function isYoung(dir: string): Promise<boolean> {
+  return Date.now() - (await stat(dir).catch(() => ({ mtimeMs: 0 }))).mtimeMs < 30_000;
 }
 
 async function listDirsRecursive(dir: string): Promise<string[]> {

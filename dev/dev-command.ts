@@ -157,7 +157,7 @@ async function releaseNetnsMount(): Promise<void> {
   if (left.length === 0 && mounted) await run('umount', ['/run/netns'], { allowFailure: true });
 }
 
-function requireRoot(): void {
+export function requireRoot(): void {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UsageError('the dev clusters create network namespaces and veth links, which needs root: run as root (e.g. sudo -E)');
   }
