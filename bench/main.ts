@@ -5,9 +5,11 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { destroySlot, stateRoot } from '../dev/cluster-pair.ts';
 import { BenchUsageError, type Benchmark } from './benchmark.ts';
+import { destinationBenchmark } from './destination.ts';
+import { gatewayBenchmark } from './gateway.ts';
 import { mirrorBenchmark } from './mirror.ts';
 
-const BENCHMARKS: ReadonlyMap<string, Benchmark> = new Map([mirrorBenchmark].map((b) => [b.name, b]));
+const BENCHMARKS: ReadonlyMap<string, Benchmark> = new Map([mirrorBenchmark, destinationBenchmark, gatewayBenchmark].map((b) => [b.name, b]));
 
 function listing(): string {
   return ['usage: npm run bench -- <name> [flags]', ...[...BENCHMARKS.values()].map((b) => `  ${b.name.padEnd(10)} ${b.summary}`)].join('\n');

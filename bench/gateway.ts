@@ -1,0 +1,168 @@
+// `npm run bench -- gateway`: the gateway's data path against the direct path in one run, on
+// loopback. For the maximum-RPS phase the process under test (target or gateway) is pinned to
+// one core (taskset) and the rest to the other. Added latency p50/p99 for small HTTP/2 requests at a fixed rate, maximum
+// requests per second, and opaque TCP bulk throughput.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import * as http2 from 'node:http2';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dialMeshed } from '../gateway/outbound-connect.ts';
+import type { Credentials } from '../gateway/identity-source.ts';
+import { createIdentityIssuer } from '../identity/issuer.ts';
+import { issueLeaf } from '../identity/leaf.ts';
+import { loadSigningCa } from '../identity/signing-ca.ts';
+import { createTrustAnchor } from '../identity/trust-anchor.ts';
+import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
+import { bulk, fixedRate, maxRate } from './gateway-load.ts';
+import { cpuSeconds } from './proc-stats.ts';
+import { roundMs, summarize } from './quantiles.ts';
+
+export const GATEWAY_TARGETS = Object.freeze({ addedP50Ms: 0.3, addedP99Ms: 1.5, rpsRatio: 0.5, bulkRatio: 0.8 });
+const GW_ID = 'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local';
+const CLIENT_ID = 'bench.default.serviceaccount.identity.linkerd.cluster.local';
+const H2_NAME = 'h2.bench.svc.cluster.local';
+const SINK_NAME = 'sink.bench.svc.cluster.local';
+
+const USAGE = `usage: npm run bench -- gateway [--rps 2000] [--seconds 10] [--concurrency 128] [--bulk-mb 512]`;
+
+function spawnFixture(args: string[]): Promise<{ child: ChildProcess; ports: number[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gateway-fixture.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /^ready ([\d ]+)\n/.exec(out);
+      if (m) resolve({ child, ports: (m[1] ?? '').split(' ').map(Number) });
+    });
+    child.once('exit', (code) => reject(new Error(`fixture ${args[0]} exited with ${code}`)));
+  });
+}
+
+/** CPU affinity of a running process (taskset), so that a phase can give one process one core. */
+function pin(pid: number, cores: string): Promise<void> {
+  return new Promise((resolve) => spawn('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' }).once('exit', () => resolve()));
+}
+
+async function pki(dir: string): Promise<Credentials> {
+  const anchor = await createTrustAnchor();
+  const issuerBundle = await createIdentityIssuer(anchor);
+  const ca = await loadSigningCa(issuerBundle.certPem, issuerBundle.keyPem, 'identity issuer');
+  const gw = await issueLeaf(ca, { identity: GW_ID });
+  const client = await issueLeaf(ca, { identity: CLIENT_ID });
+  await writeFile(join(dir, 'ca.crt'), anchor.certPem);
+  await writeFile(join(dir, 'gw.crt'), gw.chainPem);
+  await writeFile(join(dir, 'gw.key'), gw.keyPem);
+  return {
+    identity: CLIENT_ID,
+    certChainPem: client.chainPem,
+    keyPem: client.keyPem,
+    trustAnchorsPem: anchor.certPem,
+    notAfter: client.cert.notAfter,
+  };
+}
+
+export const gatewayBenchmark: Benchmark = {
+  name: 'gateway',
+  summary: 'gateway data path vs direct: added latency at fixed RPS, max RPS on one core, TCP bulk throughput',
+  usage: USAGE,
+  async run(argv, progress): Promise<BenchResult> {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: [...argv],
+        options: {
+          rps: { type: 'string', default: '2000' },
+          seconds: { type: 'string', default: '10' },
+          concurrency: { type: 'string', default: '128' },
+          'bulk-mb': { type: 'string', default: '512' },
+        },
+        strict: true,
+      }));
+    } catch (err) {
+      throw new BenchUsageError(err instanceof Error ? err.message : String(err));
+    }
+    const rps = Number(values.rps);
+    const seconds = Number(values.seconds);
+    const concurrency = Number(values.concurrency);
+    const bulkBytes = Number(values['bulk-mb']) * 1024 * 1024;
+    const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
+    const client = await pki(dir);
+    const target = await spawnFixture(['target']);
+    const [h2Port, sinkPort] = target.ports as [number, number];
+    const gateway = await spawnFixture(['gateway', dir, String(h2Port), String(sinkPort)]);
+    const gwPort = gateway.ports[0] as number;
+    progress(`target h2c :${h2Port}, sink :${sinkPort}, gateway :${gwPort} `);
+    const sessions = async (via: 'direct' | 'gateway', n: number): Promise<http2.ClientHttp2Session[]> =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          if (via === 'direct') return http2.connect(`http://127.0.0.1:${h2Port}`);
+          const socket = await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 80, name: H2_NAME, protocol: 'http2' });
+          return http2.connect(`http://${H2_NAME}:80`, { createConnection: () => socket });
+        }),
+      );
+    try {
+      const result: Record<string, unknown> = {};
+      for (const via of ['direct', 'gateway'] as const) {
+        const s = await sessions(via, 4);
+        await maxRate(s, `${H2_NAME}:80`, 16, 1); // warm-up
+        progress(`${via}: ${rps} RPS for ${seconds}s`);
+        const fixed = await fixedRate(s, `${H2_NAME}:80`, rps, seconds);
+        progress(`${via}: closed loop, ${concurrency} in flight`);
+        // The process under test (the target directly, or the gateway) gets core 1 to itself
+        // for this phase; everything else shares core 0. The other phases run unpinned.
+        const underTest = via === 'direct' ? target.child : gateway.child;
+        const others = [process.pid, ...(via === 'direct' ? [] : [target.child.pid ?? 0])];
+        await pin(underTest.pid ?? 0, '1');
+        for (const pid of others) await pin(pid, '0');
+        const cpuBefore = cpuSeconds(underTest.pid ?? 0);
+        const max = await maxRate(s, `${H2_NAME}:80`, concurrency, Math.max(3, seconds / 2));
+        // CPU per request of the process under test: unlike RPS, hardly affected by other load on the machine.
+        const cpuUsPerRequest = Math.round(((cpuSeconds(underTest.pid ?? 0) - cpuBefore) * 1e6) / max.requests);
+        for (const pid of [underTest.pid ?? 0, ...others]) await pin(pid, '0,1');
+        for (const x of s) x.close();
+        progress(`${via}: ${values['bulk-mb']} MB opaque TCP`);
+        const sock =
+          via === 'direct'
+            ? await new Promise<Socket>((r) => {
+                const c = connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true }, () => r(c));
+              })
+            : await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 9000, name: SINK_NAME });
+        const mbps = await bulk(sock, bulkBytes);
+        const lat = summarize(fixed.latencies);
+        result[via] = {
+          p50Ms: roundMs(lat?.p50 ?? NaN),
+          p99Ms: roundMs(lat?.p99 ?? NaN),
+          errors: fixed.errors,
+          maxRps: Math.round(max.rps),
+          cpuUsPerRequest,
+          bulkMBps: Math.round(mbps),
+        };
+      }
+      const d = result['direct'] as { p50Ms: number; p99Ms: number; maxRps: number; bulkMBps: number; cpuUsPerRequest: number };
+      const g = result['gateway'] as typeof d;
+      const figures = {
+        addedP50Ms: roundMs(g.p50Ms - d.p50Ms),
+        addedP99Ms: roundMs(g.p99Ms - d.p99Ms),
+        rpsRatio: Math.round((g.maxRps / d.maxRps) * 100) / 100,
+        // Target CPU per request over gateway CPU per request: the RPS ratio each would reach with a core of its own.
+        cpuRatio: Math.round((d.cpuUsPerRequest / g.cpuUsPerRequest) * 100) / 100,
+        bulkRatio: Math.round((g.bulkMBps / d.bulkMBps) * 100) / 100,
+      };
+      const met = {
+        addedP50: figures.addedP50Ms <= GATEWAY_TARGETS.addedP50Ms,
+        addedP99: figures.addedP99Ms <= GATEWAY_TARGETS.addedP99Ms,
+        rps: figures.rpsRatio >= GATEWAY_TARGETS.rpsRatio,
+        bulk: figures.bulkRatio >= GATEWAY_TARGETS.bulkRatio,
+      };
+      return { bench: 'gateway', rps, seconds, concurrency, ...result, ...figures, targets: GATEWAY_TARGETS, met };
+    } finally {
+      target.child.kill();
+      gateway.child.kill();
+    }
+  },
+};
