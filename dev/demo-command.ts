@@ -13,6 +13,7 @@ import { requireRoot } from './dev-command.ts';
 /** A service counts as working when at least this share of its requests succeeded. */
 const MIN_SUCCESS_RATE = 0.95;
 const REFRESH_MS = 2000;
+const WARM_UP_MS = 60_000;
 
 interface DemoFlags {
   once: boolean;
@@ -67,6 +68,7 @@ export function demoCommand(): Command {
 
 async function once(env: DemoEnvironment, durationMs: number, json: boolean): Promise<void> {
   const url = await trafficUrl(env.pair.cluster1);
+  await warmUp(url);
   const before = await snapshot(url);
   await sleep(durationMs);
   const services: ServiceFigures[] = figures(before, await snapshot(url));
@@ -83,6 +85,17 @@ async function once(env: DemoEnvironment, durationMs: number, json: boolean): Pr
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(`mirrors:\n  ${summary.mirrors.join('\n  ')}\n\n${await gatewaysTable(env, 'table')}\n${formatFigures(services)}`);
   if (!summary.ok) process.exitCode = 1;
+}
+
+/** Waits (bounded) until every target has answered once: the first requests race the proxies' certificates. */
+async function warmUp(url: URL): Promise<void> {
+  const deadline = Date.now() + WARM_UP_MS;
+  while (Date.now() < deadline) {
+    const s = await snapshot(url).catch(() => undefined);
+    const rows = s ? figures({ at: 0, samples: [] }, s) : [];
+    if (rows.length > 0 && rows.every((r) => r.requests > 0 && (r.successRate ?? 0) > 0)) return;
+    await sleep(500);
+  }
 }
 
 async function live(env: DemoEnvironment, progress: (m: string) => void): Promise<void> {

@@ -99,6 +99,13 @@ export async function bringUpDemo(progress: Progress): Promise<DemoEnvironment> 
       await step(env, progress, `control plane and gateway Ready on ${c.name}`, async () => {
         await waitDeployments(pair, c, 'linkerd', ['linkerd-identity', 'linkerd-destination']);
         await waitDeployments(pair, c, 'linkerd-multicluster', ['linkerd-gateway']);
+        const core = c.kubeConfig.makeApiClient(CoreV1Api);
+        await waitFor(
+          `an external address for ${c.name}'s gateway Service`,
+          async () =>
+            (await core.readNamespacedService({ name: 'linkerd-gateway', namespace: 'linkerd-multicluster' })).status?.loadBalancer?.ingress?.[0]?.ip,
+          { timeoutMs: READY_TIMEOUT_MS },
+        );
       });
     }
     for (const [target, source] of [
@@ -129,13 +136,7 @@ export async function bringUpDemo(progress: Progress): Promise<DemoEnvironment> 
       await waitDeployments(pair, pair.cluster2, 'demo', ['world']);
       await waitDeployments(pair, pair.cluster2, 'emojivoto', ['emoji-svc', 'voting-svc']);
     });
-    await step(env, progress, `mirrors of the exported Services appear in ${SOURCE}`, () =>
-      waitFor(
-        'world-cluster2, emoji-svc-cluster2 and voting-svc-cluster2',
-        async () => ((await mirrors(pair.cluster1)).length >= 3 ? true : undefined),
-        { timeoutMs: READY_TIMEOUT_MS },
-      ),
-    );
+    // The mirrors land in namespaces of the same name, so the source's namespaces come first.
     await step(env, progress, `deploy hello, web and the traffic generator on ${SOURCE}`, async () => {
       const anchors = await readFile(join(env.pkiDir, 'ca.crt'), 'utf8');
       const objects = sourceApps(apps(pair.cluster1, pair.cluster2), anchors);
@@ -143,6 +144,13 @@ export async function bringUpDemo(progress: Progress): Promise<DemoEnvironment> 
       await waitDeployments(pair, pair.cluster1, 'demo', ['hello', 'traffic']);
       await waitDeployments(pair, pair.cluster1, 'emojivoto', ['web']);
     });
+    await step(env, progress, `mirrors of the exported Services appear in ${SOURCE}`, () =>
+      waitFor(
+        'world-cluster2, emoji-svc-cluster2 and voting-svc-cluster2',
+        async () => ((await mirrors(pair.cluster1)).length >= 3 ? true : undefined),
+        { timeoutMs: READY_TIMEOUT_MS },
+      ),
+    );
     return env;
   } catch (err) {
     await tearDownDemo(env);

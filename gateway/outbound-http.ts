@@ -74,8 +74,8 @@ async function handleH1(deps: OutboundHttpDeps, req: IncomingMessage, res: Serve
         method: req.method,
         path,
         headers: { ...req.headers, host: authority },
+        // No agent: with one (even `agent: false`, which makes a fresh Agent) Node ignores createConnection.
         createConnection: () => socket,
-        agent: false,
       });
       req.pipe(up);
       up.on('response', (upRes) => {
