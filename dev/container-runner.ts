@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container, V1ContainerState, V1Pod, V1Probe } from '@kubernetes/client-node';
 import { errorMessage, type Logger } from '../log/logger.ts';
-import { cliEntrypoint } from '../project/paths.ts';
+import { cliEntrypoint, projectRoot } from '../project/paths.ts';
 import { ContainerConfigError, NotRunnableError, containerArgv } from './container-spec.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { mountScript, type VolumeMountPlan } from './pod-mounts.ts';
@@ -167,6 +167,7 @@ export class ContainerRunner {
       hostname: (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63),
       workingDir: this.spec.workingDir,
       exists: existsSync,
+      keepVisible: [projectRoot()],
     });
     return ManagedProcess.start({
       name: this.spec.name,

@@ -32,6 +32,18 @@ describe('pod mount script', () => {
     assert.throws(() => script([vol('relative', '/a')]), /not absolute/);
   });
 
+  it('binds a checkout hidden by a volume back at its own path, after the volumes', () => {
+    const keep = (keepVisible: string[]) =>
+      mountScript({ mounts: [vol('/tmp', '/state/v/tmp', true)], scratch: '/state/pod/main.mnt', hostname: 'web-1', exists, keepVisible }).split(
+        '\n',
+      );
+    const s = keep(['/tmp/ci', '/work/main']);
+    assert.ok(s.includes("mount --bind '/tmp/ci' k0"), 'the checkout is bound into scratch before /tmp is covered');
+    const back = s.indexOf("mount --bind k0 '/tmp/ci'");
+    assert.ok(back > s.indexOf("mount --no-canonicalize --bind v0 '/tmp'"), 'and bound back on top of the emptyDir');
+    assert.ok(!s.some((l) => l.includes('/work/main')), 'a checkout no volume covers is left alone');
+  });
+
   it('quotes for the shell', () => {
     assert.equal(shellQuote("it's"), `'it'\\''s'`);
   });

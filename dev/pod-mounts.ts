@@ -40,6 +40,8 @@ export function mountScript(opts: {
   hostname: string;
   workingDir?: string;
   exists: (path: string) => boolean;
+  /** Host paths the container must still see at the same place (the checkout it runs from). */
+  keepVisible?: readonly string[];
 }): string {
   const mounts = [...opts.mounts]
     .map((m) => ({ ...m, target: posix.normalize(m.target).replace(/(.)\/$/, '$1') }))
@@ -72,11 +74,16 @@ export function mountScript(opts: {
     for (const [i, o] of overlays.entries()) {
       lines.push(`mkdir o${i} w${i}`, `mount -t overlay overlay -o lowerdir=${q(o)},upperdir=o${i},workdir=w${i} ${q(o)}`);
     }
+    // A volume over an ancestor of the checkout (an emptyDir at /tmp, with the checkout under /tmp)
+    // would hide the binary the container runs: bind it back at its own path on top.
+    const hidden = (opts.keepVisible ?? []).filter((k) => mounts.some((m) => isUnder(k, m.target)));
+    for (const [i, k] of hidden.entries()) lines.push(`mkdir k${i}`, `mount --bind ${q(k)} k${i}`);
     for (const [i, m] of mounts.entries()) {
       const create = m.file ? `[ -e ${q(m.target)} ] || { mkdir -p ${q(dirname(m.target))}; touch ${q(m.target)}; }` : `mkdir -p ${q(m.target)}`;
       lines.push(create, `mount --no-canonicalize --bind v${i} ${q(m.target)}`);
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(m.target)}`);
     }
+    for (const [i, k] of hidden.entries()) lines.push(`mkdir -p ${q(k)}`, `mount --bind k${i} ${q(k)}`);
   }
   lines.push(`cd ${q(opts.workingDir ?? '/')}`, 'exec "$@"');
   return lines.join('\n');
