@@ -5,10 +5,8 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { waitFor } from '../dev/managed-process.ts';
 import { gatewayScenario, WEB } from '../e2e/fixtures/gateway-scenario.ts';
-import { MC_NS } from '../e2e/fixtures/linked-pair.ts';
 import { grpcFrame, grpcMessages, h2Request, h2Session, rawTls } from '../e2e/fixtures/linkerd-client.ts';
-import { GATEWAY_ID } from '../e2e/fixtures/real-gateway.ts';
-import { mergePatch } from '../kube/client.ts';
+import { GATEWAY_ID, setLinkGatewayAddress } from '../e2e/fixtures/real-gateway.ts';
 
 test('the gateway answers probes, survives an endpoint dying mid-stream, and drains on SIGTERM', async (t) => {
   const sc = await gatewayScenario();
@@ -34,17 +32,7 @@ test('the gateway answers probes, survives an endpoint dying mid-stream, and dra
     });
 
     await t.test("the mirror's probe sees the real gateway alive", async () => {
-      await lp.custom1.patchNamespacedCustomObject(
-        {
-          group: 'multicluster.linkerd.io',
-          version: 'v1alpha3',
-          namespace: MC_NS,
-          plural: 'links',
-          name: 'cluster2',
-          body: { spec: { gatewayAddress: gwPod.ip } },
-        },
-        mergePatch,
-      );
+      await setLinkGatewayAddress(lp, gwPod.ip);
       const mirror = await lp.startMirror();
       await waitFor(
         'gateway_alive 1',

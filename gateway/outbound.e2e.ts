@@ -9,11 +9,10 @@ import { connect } from 'node:net';
 import { freePort } from '../dev/control-plane.ts';
 import { ManagedProcess, waitFor } from '../dev/managed-process.ts';
 import { BIN, cli } from '../e2e/fixtures/cli.ts';
-import { MC_NS, linkedPair } from '../e2e/fixtures/linked-pair.ts';
+import { linkedPair } from '../e2e/fixtures/linked-pair.ts';
 import { grpcFrame, grpcMessages, h2Request } from '../e2e/fixtures/linkerd-client.ts';
-import { createMeshPki, startRealGatewayPod } from '../e2e/fixtures/real-gateway.ts';
+import { createMeshPki, setLinkGatewayAddress, startRealGatewayPod } from '../e2e/fixtures/real-gateway.ts';
 import { workloadCommand } from '../e2e/workloads/launch.ts';
-import { mergePatch } from '../kube/client.ts';
 
 const WEB_ID = 'web.demo.serviceaccount.identity.linkerd.cluster.local';
 const MIRROR = 'web-cluster2.demo.svc.cluster.local';
@@ -61,17 +60,7 @@ test('multicluster outbound reaches a remote Service through the destination API
     });
     await lp.gateway.delete();
     const gw = await startRealGatewayPod(lp.pair, pki);
-    await lp.custom1.patchNamespacedCustomObject(
-      {
-        group: 'multicluster.linkerd.io',
-        version: 'v1alpha3',
-        namespace: MC_NS,
-        plural: 'links',
-        name: 'cluster2',
-        body: { spec: { gatewayAddress: gw.ip } },
-      },
-      mergePatch,
-    );
+    await setLinkGatewayAddress(lp, gw.ip);
     const mirror = await lp.startMirror();
     await waitFor(
       'the mirror web-cluster2 with ready gateway endpoints',
