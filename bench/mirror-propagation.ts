@@ -28,6 +28,9 @@ export function emptyFlipLatencies(): FlipLatencies {
 
 export type FlipLatencies = { unexport: Latencies; reexport: Latencies; endpointUnready: Latencies; endpointReady: Latencies };
 
+/** A propagation that completed: the mirror's name, and when the write was sent and its effect seen (performance.now()). */
+export type OnPropagated = (kind: 'label' | 'endpoint', mirror: string, writeAt: number, seenAt: number) => Promise<void>;
+
 /** Unexport + re-export each picked Service, then unready + ready its endpoint; `pause` runs before every write. */
 export async function runFlips(
   remote: RemoteServices,
@@ -35,11 +38,18 @@ export async function runFlips(
   picks: readonly number[],
   into: FlipLatencies,
   pause: () => Promise<void>,
+  onPropagated: OnPropagated = () => Promise.resolve(),
 ): Promise<void> {
+  const step = async (kind: 'label' | 'endpoint', m: string, ...args: Parameters<typeof timedStep>) => {
+    const r = await timedStep(...args);
+    if (r) await onPropagated(kind, m, r.writeAt, r.seenAt);
+  };
   for (const i of picks) {
     const m = `${serviceName(i)}-${CLUSTER}`;
     await pause();
     await step(
+      'label',
+      m,
       into.unexport,
       watch,
       `${m} deleted`,
@@ -48,6 +58,8 @@ export async function runFlips(
     );
     await pause();
     await step(
+      'label',
+      m,
       into.reexport,
       watch,
       `${m} mirrored again`,
@@ -59,6 +71,8 @@ export async function runFlips(
     const m = `${serviceName(i)}-${CLUSTER}`;
     await pause();
     await step(
+      'endpoint',
+      m,
       into.endpointUnready,
       watch,
       `${m} Endpoints without addresses`,
@@ -67,6 +81,8 @@ export async function runFlips(
     );
     await pause();
     await step(
+      'endpoint',
+      m,
       into.endpointReady,
       watch,
       `${m} Endpoints ready again`,
@@ -76,18 +92,27 @@ export async function runFlips(
   }
 }
 
-/** One remote write, timed from just before the request until the local watch shows its effect. */
-async function step(into: Latencies, watch: MirrorWatch, what: string, write: () => Promise<unknown>, done: () => boolean): Promise<void> {
+/** One remote write, timed from just before the request until the local watch shows its effect; undefined on timeout. */
+async function timedStep(
+  into: Latencies,
+  watch: MirrorWatch,
+  what: string,
+  write: () => Promise<unknown>,
+  done: () => boolean,
+): Promise<{ writeAt: number; seenAt: number } | undefined> {
   const t0 = performance.now();
   const seen = watch.until(what, done, STEP_TIMEOUT_MS);
   await write();
   try {
-    into.samples.push((await seen) - t0);
+    const seenAt = await seen;
+    into.samples.push(seenAt - t0);
+    return { writeAt: t0, seenAt };
   } catch (err) {
     if (!(err instanceof WaitTimeoutError)) throw err;
     // Kept as a lower bound, so a stuck propagation shows in p99 instead of vanishing.
     into.samples.push(STEP_TIMEOUT_MS);
     into.timeouts++;
+    return undefined;
   }
 }
 

@@ -7,6 +7,8 @@
 //      seen by a watch on cluster1;
 //   4. at idle: label flips and endpoint readiness flips, remote write → local event;
 //   5. the controller's RSS, CPU, metrics and warnings.
+// Both clusters' etcd is compacted and defragmented before the warm-up, the reference and our
+// path, so each phase starts from the same store state rather than the previous one's history.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
@@ -26,6 +28,8 @@ import { measureStatusWriteCost, type StatusWriteCost } from './link-status-cost
 import { ensureNamespace, ReferenceWrites, RemoteServices } from './mirror-fixture.ts';
 import { MirrorWatch, WaitTimeoutError } from './mirror-watch.ts';
 import { emptyFlipLatencies, runFlips, settle, sleep, type FlipLatencies, type Latencies } from './mirror-propagation.ts';
+import { emptyStages, StageTracer, type StageSamples } from './propagation-stages.ts';
+import { compactEtcd, type EtcdCompaction } from '../dev/etcd-maintenance.ts';
 import { commandLine, CpuMeter, memoryStats, type MemoryStats } from './proc-stats.ts';
 import { sumOf, type Sample } from './prom-text.ts';
 
@@ -64,6 +68,10 @@ export interface MirrorRunFigures {
   endpointReady: Latencies;
   /** The same changes back to back, 20 ms apart. */
   burst: FlipLatencies;
+  /** The idle propagations split into stages (propagation-stages.ts). */
+  stages: { labelFlip: StageSamples; endpointChange: StageSamples };
+  /** etcd compaction before each phase, per cluster. */
+  etcd: Array<{ phase: string; cluster1: EtcdCompaction; cluster2: EtcdCompaction }>;
   memory?: MemoryStats;
   /** The controller's RSS while leading with no Link yet: the cost of the process itself. */
   idleRssMb?: number;
@@ -172,11 +180,22 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
   // a first round on a fresh API server runs ~20% faster than any later one (3,000: 17.3 s, then
   // 21.2 / 21.7 / 22.3 s). So the measured reference follows such a round too, in a third
   // namespace (reusing the names would let kube-controller-manager's late deletes hit them).
+  const etcd: MirrorRunFigures['etcd'] = [];
+  const compact = async (phase: string) => {
+    const [c1, c2] = await Promise.all([
+      compactEtcd(env.pair.cluster1.controlPlane.etcdClientUrl),
+      compactEtcd(env.pair.cluster2.controlPlane.etcdClientUrl),
+    ]);
+    etcd.push({ phase, cluster1: c1, cluster2: c2 });
+    progress(`n=${n}: etcd compacted before ${phase} (cluster1 ${c1.dbSizeBeforeMb} → ${c1.dbSizeAfterMb} MB)`);
+  };
+  await compact('warm-up');
   const warmup = new ReferenceWrites(clients1, WARM_NS, settings, env.gateway.ip);
   const coldCreateMs = await warmup.create(remote.created, cfg.concurrency);
   progress(`n=${n}: warm-up: ${2 * n} objects created in ${Math.round(coldCreateMs)} ms on the fresh API server; cleaning up`);
   const leftovers = [await warmup.delete(remote.created, cfg.concurrency, cleanupMs)];
 
+  await compact('reference');
   const reference = new ReferenceWrites(clients1, REF_NS, settings, env.gateway.ip);
   const before = process.memoryUsage();
   const refMeter = new CpuMeter(pids);
@@ -202,6 +221,7 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
     heapAfterMb: mb(after.heapUsed),
   };
 
+  await compact('our path');
   const watch = new MirrorWatch(kc1, NS, CLUSTER, env.gateway.ip);
   const linkWatch = new LinkWatch(kc1, MC_NS, CLUSTER);
   await Promise.all([watch.start(), linkWatch.start()]);
@@ -255,13 +275,23 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
 
     const lat = emptyFlipLatencies();
     const burst = emptyFlipLatencies();
+    const stages = { labelFlip: emptyStages(), endpointChange: emptyStages() };
     if (convergeMs !== undefined) {
       await waitIdle(mirror, progress);
+      const tracer = new StageTracer(mirror.proc.logPath);
+      await tracer.skipToEnd();
       // At idle (the spec's condition): each write waits until the controller's queue is empty
       // and the controller, API server and etcd of cluster1 are quiet.
       progress(`n=${n}: ${cfg.flips} label flips and ${cfg.flips} endpoint flips, each at idle`);
       const busy = [mirror.proc.pid, ...planes.c1.filter((p) => p.spec.name !== 'kube-controller-manager').map((p) => p.pid)];
-      await runFlips(remote, watch, spread(n, cfg.flips), lat, () => settle(mirror, busy));
+      await runFlips(
+        remote,
+        watch,
+        spread(n, cfg.flips),
+        lat,
+        () => settle(mirror, busy),
+        (kind, m, writeAt, seenAt) => tracer.record(kind === 'label' ? stages.labelFlip : stages.endpointChange, `${NS}/${m}`, writeAt, seenAt),
+      );
       // Back to back: 20 ms apart, so each change meets the status write of the one before.
       const burstPicks = spread(n, BURST_FLIPS).map((i) => (i + 1) % n);
       progress(`n=${n}: ${burstPicks.length} label flips and endpoint flips, back to back`);
@@ -290,6 +320,8 @@ async function measure(env: BenchPair, cfg: MirrorRunConfig): Promise<MirrorRunF
       reached,
       ...lat,
       burst,
+      stages,
+      etcd,
       memory,
       idleRssMb,
       idleHeap,

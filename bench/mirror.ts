@@ -10,6 +10,7 @@ import { run } from '../dev/exec.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { runMirrorBench, type Latencies, type MirrorRunFigures } from './mirror-run.ts';
 import { roundMs, summarize, type Summary } from './quantiles.ts';
+import { stageSummary } from './propagation-stages.ts';
 
 export interface MirrorBenchConfig {
   ns: readonly number[];
@@ -163,6 +164,9 @@ export function mirrorRow(n: number, cfg: Pick<MirrorBenchConfig, 'workers' | 'c
       endpoint_ready: brief(f.endpointReady),
       timeouts,
     },
+    // Each idle propagation split: remote write → event at the controller → reconcile start → local write done → seen.
+    propagation_stages_ms: { label_flip: stageSummary(f.stages.labelFlip), endpoint_change: stageSummary(f.stages.endpointChange) },
+    etcd_compactions: f.etcd,
     propagation_back_to_back_ms: {
       label_flip: brief({ samples: [...f.burst.unexport.samples, ...f.burst.reexport.samples], timeouts: 0 }),
       endpoint_change: brief({ samples: [...f.burst.endpointUnready.samples, ...f.burst.endpointReady.samples], timeouts: 0 }),

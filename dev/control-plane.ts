@@ -61,6 +61,12 @@ export class ControlPlane {
     return this.#credentials;
   }
 
+  /** etcd's client URL (plain HTTP on loopback), for maintenance such as compaction. */
+  get etcdClientUrl(): string {
+    if (!this.#etcdPorts) throw new Error(`${this.cluster.name}: etcd not started`);
+    return `http://127.0.0.1:${this.#etcdPorts.client}`;
+  }
+
   get pkiDir(): string {
     return join(this.dir, 'pki');
   }

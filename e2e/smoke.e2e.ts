@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { access, readdir } from 'node:fs/promises';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { ClusterPair } from '../dev/cluster-pair.ts';
+import { compactEtcd } from '../dev/etcd-maintenance.ts';
 import { run } from '../dev/exec.ts';
 import { isAlive, waitFor } from '../dev/managed-process.ts';
 import { workloadCommand } from './workloads/launch.ts';
@@ -56,6 +57,12 @@ test('two clusters come up, a cluster2 pod is published and reachable, and teard
       [pod.ip],
     );
     assert.equal(endpoints.subsets?.[0]?.ports?.[0]?.port, 8080);
+
+    // etcd maintenance (the benchmarks compact before each phase): the store keeps its data.
+    const compaction = await compactEtcd(pair.cluster2.controlPlane.etcdClientUrl);
+    assert.ok(compaction.revision > 1, `a revision after the writes above (got ${compaction.revision})`);
+    assert.ok(compaction.dbSizeAfterMb > 0);
+    await core2.readNamespace({ name: 'smoke' });
 
     // Fetch from inside cluster2's pod network: a client pod next to the server.
     const client = await pair.cluster2.pods.start({ namespace: 'smoke', name: 'client', command: ['sleep', 'infinity'] });

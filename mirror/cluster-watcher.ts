@@ -20,7 +20,7 @@ import { OutcomeReporter } from './outcome-reporter.ts';
 import type { GatewayHealth } from './probe-worker.ts';
 import type { ReconcileContext } from './reconcile-context.ts';
 import { RemoteCaches } from './remote-caches.ts';
-import { WorkQueue, type Priority } from './work-queue.ts';
+import { WorkQueue, type Priority, type RunTiming } from './work-queue.ts';
 
 export interface ClusterWatcherOptions {
   link: Link;
@@ -68,7 +68,7 @@ export class ClusterWatcher {
     this.#gatewayAddresses = [...o.gatewayAddresses];
     this.#queue = new WorkQueue<EventKey>({
       workers: o.workers,
-      handle: (key) => this.#handle(key),
+      handle: (key, timing) => this.#handle(key, timing),
       onOutcome: (key, outcome, ms) => {
         const e = decodeKey(key);
         if (e) this.#reporter.report(e, key, outcome, ms);
@@ -153,9 +153,10 @@ export class ClusterWatcher {
     if (this.#hasGateway) this.#enqueue({ kind: 'GatewayChanged' });
   }
 
-  async #handle(key: EventKey): Promise<void> {
+  async #handle(key: EventKey, timing: RunTiming): Promise<void> {
     const e = decodeKey(key);
-    if (e) return handleEvent(this.#ctx, e);
+    // Each line a reconcile logs says when its change reached the controller and how long it queued.
+    if (e) return handleEvent({ ...this.#ctx, log: this.#ctx.log.with(timingFields(timing)) }, e);
     // Not a ServiceChanged of some odd name: a key no event makes is a bug, reported once and dropped.
     if (!this.#badKeys.has(key)) {
       this.#badKeys.add(key);
@@ -169,4 +170,8 @@ export class ClusterWatcher {
       this.#o.metrics.queueDepth.set({ target_cluster_name: this.#cluster }, this.#queue.depth);
     }
   }
+}
+
+function timingFields(t: RunTiming): { event_at: number; queued_ms: number } {
+  return { event_at: Math.round(t.queuedAt * 10) / 10, queued_ms: Math.round((t.startedAt - t.queuedAt) * 10) / 10 };
 }

@@ -118,3 +118,33 @@ test('a long stream of keys through a busy queue runs each once, events first', 
     'every event key before any background key',
   );
 });
+
+test('a run counts from the first add since the previous run began, not from later adds', async () => {
+  const now = () => performance.timeOrigin + performance.now();
+  const timings: Array<{ key: string; queuedAt: number; startedAt: number }> = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const q = new WorkQueue<string>({
+    workers: 1,
+    handle: async (key, t) => {
+      timings.push({ key, ...t });
+      if (key === 'blocker' && timings.length === 1) await gate;
+    },
+  });
+  q.add('blocker');
+  const firstAdd = now();
+  q.add('a');
+  await new Promise((r) => setTimeout(r, 5));
+  const laterAdd = now();
+  q.add('a');
+  q.add('blocker'); // while it runs: it runs again, counted from this add
+  release();
+  await q.idle();
+  const a = timings.find((t) => t.key === 'a');
+  assert.ok(a);
+  assert.ok(a.queuedAt >= firstAdd && a.queuedAt < laterAdd, 'counted from the first add');
+  assert.ok(a.startedAt >= a.queuedAt);
+  const reruns = timings.filter((t) => t.key === 'blocker');
+  assert.equal(reruns.length, 2);
+  assert.ok(reruns[1]!.queuedAt >= laterAdd, 'the re-run counts from the add made during the first run');
+});

@@ -13,8 +13,14 @@ export type Outcome =
   /** A bug, not a cluster condition: retried with backoff too, so it is never dropped silently. */
   | { kind: 'crashed'; attempt: number; delayMs: number; error: unknown };
 
+/** When a run's key first entered the queue and when the run began (epoch ms, sub-ms precision). */
+export interface RunTiming {
+  queuedAt: number;
+  startedAt: number;
+}
+
 export interface WorkQueueOptions<K extends string> {
-  handle: (key: K) => Promise<void>;
+  handle: (key: K, timing: RunTiming) => Promise<void>;
   workers: number;
   onOutcome?: (key: K, outcome: Outcome, durationMs: number) => void;
   baseDelayMs?: number;
@@ -38,6 +44,8 @@ export class WorkQueue<K extends string> {
   readonly #dirty = new Set<K>();
   readonly #attempts = new Map<K, number>();
   readonly #timers = new Map<K, NodeJS.Timeout>();
+  /** The first add of each key since its last run began: what a run's latency counts from. */
+  readonly #queuedAt = new Map<K, number>();
   #running = 0;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
@@ -55,6 +63,7 @@ export class WorkQueue<K extends string> {
 
   add(key: K, priority: Priority = 'event'): void {
     if (this.#stopped) return;
+    if (!this.#queuedAt.has(key)) this.#queuedAt.set(key, epochMs());
     const t = this.#timers.get(key);
     if (t) {
       clearTimeout(t);
@@ -78,6 +87,7 @@ export class WorkQueue<K extends string> {
     this.#timers.clear();
     this.#events.length = this.#background.length = this.#eventHead = this.#backgroundHead = 0;
     this.#queued.clear();
+    this.#queuedAt.clear();
     await this.idle();
   }
 
@@ -133,9 +143,12 @@ export class WorkQueue<K extends string> {
 
   async #run(key: K): Promise<void> {
     const started = performance.now();
+    const startedAt = epochMs();
+    const queuedAt = this.#queuedAt.get(key) ?? startedAt;
+    this.#queuedAt.delete(key);
     let outcome: Outcome;
     try {
-      await this.#opts.handle(key);
+      await this.#opts.handle(key, { queuedAt, startedAt });
       this.#attempts.delete(key);
       outcome = { kind: 'done' };
     } catch (err) {
@@ -172,4 +185,8 @@ export class WorkQueue<K extends string> {
     }
     this.#pump();
   }
+}
+
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
 }
