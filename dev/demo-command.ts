@@ -2,6 +2,8 @@
 // Interactive: progress, the mirrors, the gateways table, then a live table of top-line
 // figures until Ctrl-C, then teardown. `--once`: run, check, one summary, teardown, exit code.
 import { Command, Option } from 'commander';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { ObjectNames } from '../model/linkerd-names.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { cliEntrypoint } from '../project/paths.ts';
@@ -14,6 +16,10 @@ import { requireRoot } from './dev-command.ts';
 const MIN_SUCCESS_RATE = 0.95;
 const REFRESH_MS = 2000;
 const WARM_UP_MS = 60_000;
+const MC_NS = 'linkerd-multicluster';
+const LINKED_CLUSTER = 'cluster2';
+/** The controller's --metrics-addr in the manifests `link` writes. */
+const CONTROLLER_METRICS_PORT = 9999;
 
 interface DemoFlags {
   once: boolean;
@@ -24,15 +30,33 @@ interface DemoFlags {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function gatewaysTable(env: DemoEnvironment, output: 'table' | 'json'): Promise<string> {
+  const metrics = await leaderMetricsUrl(env);
   const args = [
     'gateways',
     '--kubeconfig',
     env.pair.kubeconfigPath,
     '--context',
     env.pair.cluster1.context,
+    // The probe latency (LATENCY) is known only to the controller that holds the Link's Lease.
+    ...(metrics ? ['--metrics-url', `${LINKED_CLUSTER}=${metrics.href}`] : []),
     ...(output === 'json' ? ['-o', 'json'] : []),
   ];
   return run(process.execPath, [cliEntrypoint(), ...args]);
+}
+
+/** The metrics address of the controller Pod that holds cluster2's Link Lease in cluster1 (its identity is the Pod name). */
+async function leaderMetricsUrl(env: DemoEnvironment): Promise<URL | undefined> {
+  const kc = env.pair.cluster1.kubeConfig;
+  try {
+    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: ObjectNames.lease(LINKED_CLUSTER), namespace: MC_NS });
+    const holder = lease.spec?.holderIdentity;
+    if (!holder) return undefined;
+    const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: holder, namespace: MC_NS });
+    return pod.status?.podIP ? new URL(`http://${pod.status.podIP}:${CONTROLLER_METRICS_PORT}/metrics`) : undefined;
+  } catch {
+    // Without it the table still shows ALIVE and NUM_SVC from the cluster.
+    return undefined;
+  }
 }
 
 export function demoCommand(): Command {

@@ -11,7 +11,7 @@ interface DemoSummary {
   failing: string[];
   steps: Array<{ name: string; ok: boolean }>;
   mirrors: string[];
-  gateways: Array<{ clusterName: string; alive: boolean; numberOfServices: number }>;
+  gateways: Array<{ clusterName: string; alive: boolean; numberOfServices: number; latencyMs: { p50: number; p99: number } | null }>;
   services: Array<{ target: string; requests: number; successRate: number | null; p50Ms: number | null; p99Ms: number | null }>;
 }
 
@@ -26,6 +26,9 @@ test('multicluster demo --once --json: traffic crosses the clusters through the 
     summary.gateways.map((g) => [g.clusterName, g.alive, g.numberOfServices]),
     [['cluster2', true, 3]],
   );
+  // LATENCY comes from the leading controller's probe histogram, which the demo finds through the Lease.
+  const latency = summary.gateways[0]?.latencyMs;
+  assert.ok(latency && latency.p50 > 0 && latency.p50 <= latency.p99, `gateway probe latency ${JSON.stringify(latency)}`);
   // hello-* cross the gateway (world is exported=true); web and vote go pod to pod (remote-discovery).
   assert.deepEqual(summary.services.map((s) => s.target).sort(), ['hello-grpc', 'hello-http', 'hello-stream', 'vote', 'web']);
   for (const s of summary.services) {
