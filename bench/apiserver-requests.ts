@@ -3,14 +3,14 @@
 // phase made more requests than the objects it wrote, or just slower ones.
 import type { ClusterPair, DevCluster } from '../dev/cluster-pair.ts';
 import { kubectl } from '../e2e/fixtures/kubectl.ts';
-import { parsePromText } from './prom-text.ts';
+import { parsePrometheusText } from './prom-text.ts';
 
 export type RequestCounts = Record<string, number>;
 
 export async function apiserverRequests(pair: ClusterPair, cluster: DevCluster): Promise<RequestCounts> {
   const text = await kubectl(pair, cluster, ['get', '--raw', '/metrics']);
   const counts: RequestCounts = {};
-  for (const s of parsePromText(text)) {
+  for (const s of parsePrometheusText(text)) {
     if (s.name !== 'apiserver_request_total') continue;
     const key = `${s.labels['verb'] ?? '?'} ${s.labels['resource'] ?? '?'}${s.labels['subresource'] ? `/${s.labels['subresource']}` : ''} ${s.labels['code'] ?? '?'}`;
     counts[key] = (counts[key] ?? 0) + s.value;

@@ -16,7 +16,7 @@ import type { RunningPod } from '../dev/pod-runner.ts';
 import { BIN, cli, cliBundle } from '../e2e/fixtures/cli.ts';
 import { apply } from '../e2e/fixtures/kubectl.ts';
 import { MC_NS, startGatewayPod } from '../e2e/fixtures/linked-pair.ts';
-import { parsePromText, type Sample } from './prom-text.ts';
+import { parsePrometheusText, type Sample } from './prom-text.ts';
 
 export { MC_NS };
 
@@ -148,7 +148,7 @@ export async function benchPair(progress: (msg: string) => void): Promise<BenchP
       });
       const samples = async () => {
         try {
-          return parsePromText(await metrics());
+          return parsePrometheusText(await metrics());
         } catch {
           return [];
         }

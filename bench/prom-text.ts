@@ -1,24 +1,8 @@
-// Just enough of the Prometheus text format to read the controller's own figures
-// (queue depth, reconcile histogram sums, error counters) from its /metrics.
+// The controller's own figures (queue depth, reconcile histogram sums, error counters) summed
+// from its /metrics samples.
+import type { Sample } from '../prometheus/text-format.ts';
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-export function parsePromText(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
-    out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
-  }
-  return out;
-}
+export { parsePrometheusText, type Sample } from '../prometheus/text-format.ts';
 
 /** Sum of every sample named `name` whose labels include `where`. */
 export function sumOf(samples: readonly Sample[], name: string, where: Record<string, string> = {}): number {

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LinkInputError } from './errors.ts';
-import {
-  gatewayMetricsFor,
-  histogramBuckets,
-  histogramQuantile,
-  MetricsParseError,
-  parseMetricsUrls,
-  parsePrometheusText,
-  type Bucket,
-} from './gateways-metrics.ts';
+import { gatewayMetricsFor, histogramBuckets, histogramQuantile, parseMetricsUrls, parsePrometheusText, type Bucket } from './gateways-metrics.ts';
 
 // What prom-client serves for the mirror (trimmed): one Link with 10 probes.
 const TEXT = `# HELP gateway_alive Whether the remote gateway passed its probes (1), failed them (0)
@@ -28,21 +20,6 @@ gateway_probe_latency_ms_sum{target_cluster_name="cluster2"} 31.5
 gateway_probe_latency_ms_count{target_cluster_name="cluster2"} 10
 weird{a="x\\"y\\\\z",b="line\\nbreak"} 2.5e-3 1700000000000
 `;
-
-describe('parsePrometheusText', () => {
-  it('reads names, labels with escapes, values and ignores timestamps and comments', () => {
-    const samples = parsePrometheusText(TEXT);
-    assert.equal(samples.length, 11);
-    const weird = samples.find((s) => s.name === 'weird');
-    assert.deepEqual(weird, { name: 'weird', labels: { a: 'x"y\\z', b: 'line\nbreak' }, value: 0.0025 });
-    assert.equal(samples.find((s) => s.labels['le'] === '+Inf')?.value, 10);
-  });
-  it('rejects what is not the text format', () => {
-    assert.throws(() => parsePrometheusText('<html>oops</html>'), MetricsParseError);
-    assert.throws(() => parsePrometheusText('m{a="x} 1'), /unterminated label value/);
-    assert.throws(() => parsePrometheusText('m 1x'), /is not a sample value/);
-  });
-});
 
 describe('histogramQuantile', () => {
   const b = (pairs: Array<[number, number]>): Bucket[] => pairs.map(([le, count]) => ({ le, count }));
