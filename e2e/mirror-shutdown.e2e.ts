@@ -1,11 +1,16 @@
 // Shutdown is bounded: on SIGTERM while the local API server is unreachable, the controller
 // gives its final Link status write and the lease release --shutdown-timeout, says what it
-// could not write, and exits (it used to retry the status write every 2 s forever).
+// could not write, and exits (it used to retry the status write every 2 s forever). And a
+// SIGTERM that lands right after the Link's deletion (`unlink | kubectl delete -f -` deletes the
+// Link and the controller back to back) still runs the Link's finalizer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readIfExists } from '../kube/client.ts';
 import { waitFor } from '../dev/managed-process.ts';
-import { linkedPair, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';
+import { apply } from './fixtures/kubectl.ts';
+import { linkedPair, MC_NS, type LinkedPair, type MirrorProcess } from './fixtures/linked-pair.ts';
+
+const LINK = { group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: MC_NS, plural: 'links', name: 'cluster2' };
 
 const WAIT = { timeoutMs: 30_000, intervalMs: 100 };
 let env: LinkedPair;
@@ -26,6 +31,34 @@ describe('service mirror shutdown', { concurrency: false }, () => {
   });
   after(async () => {
     await env?.stop();
+  });
+
+  test('SIGTERM right after the Link is deleted: the finalizer still removes the mirrors and releases the Link', async () => {
+    await exportService('doomed');
+    await waitFor('the mirror', () => readIfExists(() => env.core1.readNamespacedService({ name: 'doomed-cluster2', namespace: 'web' })), WAIT);
+    await waitFor(
+      'the finalizer on the Link',
+      async () => {
+        const link = (await env.custom1.getNamespacedCustomObject(LINK)) as { metadata?: { finalizers?: string[] } };
+        return link.metadata?.finalizers?.includes('multicluster.linkerd.io/mirrors') ? true : undefined;
+      },
+      WAIT,
+    );
+    await env.custom1.deleteNamespacedCustomObject(LINK);
+    process.kill(mirror.proc.pid, 'SIGTERM');
+    await waitFor('the controller to exit', () => Promise.resolve(mirror.proc.running ? undefined : true), {
+      ...WAIT,
+      onTimeout: () => mirror.proc.lastLog(40),
+    });
+    assert.equal(await readIfExists(() => env.custom1.getNamespacedCustomObject(LINK)), undefined, 'the Link is gone, not stuck on its finalizer');
+    assert.equal(
+      await readIfExists(() => env.core1.readNamespacedService({ name: 'doomed-cluster2', namespace: 'web' })),
+      undefined,
+      'its mirror is removed',
+    );
+    // The next test needs a Link and a leading controller again.
+    await apply(env.pair, env.pair.cluster1, env.linkYaml);
+    mirror = await env.startMirror('mirror-b', ['--shutdown-timeout', '3s']);
   });
 
   test('SIGTERM with the local API server down: the process exits, logging what it could not write', async () => {

@@ -754,7 +754,19 @@ describe('service mirror', { concurrency: false }, () => {
       name: 'cluster2',
     });
     await waitFor('Link to be gone', async () => ((await readLink()) ? undefined : true), WAIT);
-    assert.equal((await mirrorUids()).size, 0, 'every mirror removed');
+    // The finalizer is released first (so unlink's RBAC deletions cannot strand the Link), the mirrors follow.
+    await waitFor(
+      "every mirror, the probe Endpoints and this cluster's federated membership removed",
+      async () => {
+        const shared = await readSvc(env.core1, 'web', 'both-federated');
+        const done =
+          (await mirrorUids()).size === 0 &&
+          (await readEp(env.core1, MC_NS, 'probe-cluster2')) === undefined &&
+          shared?.metadata?.annotations?.['multicluster.linkerd.io/remote-discovery'] === undefined;
+        return done ? true : undefined;
+      },
+      WAIT,
+    );
     assert.equal(await readEp(env.core1, MC_NS, 'probe-cluster2'), undefined, 'probe Endpoints removed');
     assert.equal(await readSvc(env.core1, 'web', 'fed-doomed-federated'), undefined, 'federated Service with only this cluster removed');
     const shared = await env.core1.readNamespacedService({ name: 'both-federated', namespace: 'web' });
