@@ -146,7 +146,8 @@ describe('multicluster install / allow / unlink: bad input', { concurrency: true
   it('install renders with --gateway=false', async () => {
     const r = await cli(['install', '--gateway=false']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.includes('kind: Deployment'), false);
+    assert.doesNotMatch(r.stdout, /kind: Deployment\nmetadata:\n {2}name: linkerd-gateway\n/, 'no gateway Deployment');
+    assert.match(r.stdout, /kind: Deployment\nmetadata:\n {2}name: linkerd-local-service-mirror\n/, 'the local mirror stays');
   });
   it('allow requires --service-account-name', async () => {
     assertRefused(await cli(['allow']), /required option '--service-account-name <name>'/, 1);

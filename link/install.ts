@@ -1,6 +1,7 @@
 // `multicluster install`: typed values (the subset of upstream's Helm values that matter
 // here), `--set key=value` overrides parsed once into them, and the pure renderer.
 import { Defaults } from '../model/linkerd-names.ts';
+import { parseSelector } from '../model/label-selector.ts';
 import { renderControlPlane } from './control-plane.ts';
 import { renderController } from './controller.ts';
 import type { GatewayServiceType } from './gateway.ts';
@@ -9,6 +10,7 @@ import { linkCrd } from './link-crd.ts';
 import type { Manifest } from './manifest.ts';
 import { renderRemoteAccess } from './remote-access.ts';
 import type { PullPolicy } from './version.ts';
+import { DEFAULT_FEDERATED_SELECTOR, renderLocalMirror } from './local-mirror.ts';
 import {
   CONTROLLER_CLUSTER_ROLE,
   CREATED_BY,
@@ -52,6 +54,8 @@ export interface InstallValues {
   remoteMirrorServiceAccountName: string;
   controllerDefaults: { enableHeadlessServices: boolean; gatewayEnabled: boolean; probePort: number };
   controllers: ControllerValues[];
+  /** The cluster's own federated members (`mirror --local-mirror`). */
+  localServiceMirror: { enabled: boolean; federatedServiceSelector: string };
   clusterDomain: string;
   /** The shared trust anchors; the gateway reads them from a ConfigMap rendered from these. */
   identityTrustAnchorsPem?: string;
@@ -79,6 +83,7 @@ export function defaultInstallValues(): InstallValues {
     remoteMirrorServiceAccountName: Defaults.remoteAccessServiceAccount,
     controllerDefaults: { enableHeadlessServices: false, gatewayEnabled: true, probePort: Defaults.probePort },
     controllers: [],
+    localServiceMirror: { enabled: true, federatedServiceSelector: DEFAULT_FEDERATED_SELECTOR },
   };
 }
 
@@ -93,6 +98,15 @@ export function clusterNameProblem(name: string): string | undefined {
     return `"${name}" must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit`;
   return undefined;
 }
+
+const parseSelectorText = (key: string, v: string): string => {
+  try {
+    parseSelector(v);
+  } catch (err) {
+    throw new InvalidValueError(`--set ${key}="${v}": ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return v;
+};
 
 const parseBool = (key: string, v: string): boolean => {
   if (v === 'true') return true;
@@ -129,6 +143,8 @@ const SETTERS: Record<string, Setter> = {
   imagePullPolicy: (x, v, k) => (x.imagePullPolicy = parsePullPolicy(v, `--set ${k}`)),
   enableNamespaceCreation: (x, v, k) => (x.enableNamespaceCreation = parseBool(k, v)),
   'gateway.enabled': (x, v, k) => (x.gateway.enabled = parseBool(k, v)),
+  'localServiceMirror.enabled': (x, v, k) => (x.localServiceMirror.enabled = parseBool(k, v)),
+  'localServiceMirror.federatedServiceSelector': (x, v, k) => (x.localServiceMirror.federatedServiceSelector = parseSelectorText(k, v)),
   'gateway.name': (x, v, k) => (x.gateway.name = parseName(k, v)),
   'gateway.serviceType': (x, v, k) => (x.gateway.serviceType = parseServiceType(v, `--set ${k}`)),
   'gateway.port': (x, v, k) => (x.gateway.port = parsePort(k, v)),
@@ -307,6 +323,16 @@ export function renderInstall(values: InstallValues): Manifest[] {
         trustDomain: values.identityTrustDomain,
         image: values.image,
         imagePullPolicy: values.imagePullPolicy,
+      }),
+    );
+  }
+  if (values.localServiceMirror.enabled) {
+    objects.push(
+      ...renderLocalMirror({
+        namespace,
+        image: values.image,
+        imagePullPolicy: values.imagePullPolicy,
+        federatedSelector: values.localServiceMirror.federatedServiceSelector,
       }),
     );
   }

@@ -11,14 +11,13 @@ import { handleEvent } from './dispatch.ts';
 import { EventRouter } from './event-router.ts';
 import { decodeKey, eventKey, type EventKey, type MirrorEvent } from './events.ts';
 import { resolveGateway } from './gateway-resolver.ts';
-import type { LinkStatusWriter } from './link-status.ts';
 import { LocalCaches, localApi } from './local-caches.ts';
 import { LocalWriter } from './local-writer.ts';
 import type { MirrorMetrics } from './metrics.ts';
 import type { MirrorSettings } from './mirror-objects.ts';
 import { OutcomeReporter } from './outcome-reporter.ts';
 import type { GatewayHealth } from './probe-worker.ts';
-import type { ReconcileContext } from './reconcile-context.ts';
+import type { ReconcileContext, StatusSink } from './reconcile-context.ts';
 import { RemoteCaches } from './remote-caches.ts';
 import { WorkQueue, type Priority, type RunTiming } from './work-queue.ts';
 
@@ -37,7 +36,7 @@ export interface ClusterWatcherOptions {
   workers: number;
   fieldManager: string;
   metrics: MirrorMetrics;
-  status: LinkStatusWriter;
+  status: StatusSink;
   events: EventRecorder;
   log: Logger;
   gatewayHealth: () => GatewayHealth;

@@ -11,7 +11,9 @@ import { parseListenAddr, startAdminServer } from '../admin/admin-server.ts';
 import { KubeConfigError, loadKubeConfig } from '../kube/client.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { createLogger, errorMessage, parseLogLevel, type Logger } from '../log/logger.ts';
-import { Defaults, ObjectNames } from '../model/linkerd-names.ts';
+import { Defaults, Labels, ObjectNames } from '../model/linkerd-names.ts';
+import { parseSelector } from '../model/label-selector.ts';
+import { LocalMirror } from './local-mirror.ts';
 import type { MirrorConfig } from './config.ts';
 import { LinkController } from './link-controller.ts';
 import { MirrorMetrics } from './metrics.ts';
@@ -19,6 +21,8 @@ import { isDns1123Label } from '../model/mirror-naming.ts';
 
 interface MirrorFlags {
   link?: string;
+  localMirror: boolean;
+  federatedServiceSelector: string;
   namespace: string;
   kubeconfig?: string;
   context?: string;
@@ -43,10 +47,21 @@ function duration(flag: string, text: string): number {
 }
 
 export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): MirrorConfig {
-  const linkName = flags.link ?? positionalLink;
-  if (!linkName) throw new UsageError('missing the Link name: pass --link <name> (the name of the Link object in --namespace)');
-  if (!isDns1123Label(linkName))
+  const named = flags.link ?? positionalLink;
+  if (flags.localMirror && named) throw new UsageError(`--local-mirror serves no Link: drop the Link name "${named}"`);
+  const linkName = flags.localMirror ? '' : named;
+  if (linkName === undefined)
+    throw new UsageError('missing the Link name: pass --link <name> (the name of the Link object in --namespace), or --local-mirror');
+  if (!flags.localMirror && !isDns1123Label(linkName))
     throw new UsageError(`invalid Link name "${linkName}": it must be a DNS-1123 label (lowercase letters, digits, '-')`);
+  let localMirror: MirrorConfig['localMirror'];
+  if (flags.localMirror) {
+    try {
+      localMirror = Object.freeze({ federatedSelector: parseSelector(flags.federatedServiceSelector) });
+    } catch (err) {
+      throw new UsageError(`invalid --federated-service-selector "${flags.federatedServiceSelector}": ${errorMessage(err)}`);
+    }
+  }
   const workers = Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new UsageError(`invalid --workers "${flags.workers}": use a whole number from 1 to 64`);
@@ -59,6 +74,8 @@ export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): 
   const identity = flags.identity ?? process.env['HOSTNAME'] ?? hostname();
   return Object.freeze({
     linkName,
+    localMirror,
+    leaseName: localMirror ? LOCAL_MIRROR_LEASE : ObjectNames.lease(linkName),
     namespace: flags.namespace,
     kubeconfig: flags.kubeconfig,
     context: flags.context,
@@ -69,7 +86,7 @@ export function parseMirrorConfig(flags: MirrorFlags, positionalLink?: string): 
     workers,
     metricsAddr,
     identity,
-    fieldManager: `service-mirror-${linkName}`,
+    fieldManager: localMirror ? 'local-service-mirror' : `service-mirror-${linkName}`,
     shutdownTimeoutMs: duration('shutdown-timeout', flags.shutdownTimeout),
     lease: Object.freeze({
       durationMs: duration('lease-duration', flags.leaseDuration),
@@ -84,6 +101,8 @@ export function mirrorCommand(): Command {
     .description('run the service-mirror controller for one Link (mirrors exported remote Services as <svc>-<cluster>)')
     .argument('[link]', 'Link name (same as --link; upstream passes it positionally)')
     .option('--link <name>', 'name of the Link to serve')
+    .option('--local-mirror', "serve no Link: add the local cluster's federated members to <svc>-federated (local-discovery)", false)
+    .option('--federated-service-selector <selector>', 'with --local-mirror: label selector of federated members', `${Labels.federated}=member`)
     .option('--namespace <ns>', 'namespace of the Link and its credentials Secret', Defaults.namespace)
     .option('--kubeconfig <path>', 'kubeconfig of the local cluster (default: in-cluster or $KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context of the local cluster')
@@ -101,7 +120,9 @@ export function mirrorCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(async (positional: string | undefined, flags: MirrorFlags) => {
       const cfg = parseMirrorConfig(flags, positional);
-      const log = createLogger({ level: parseLogLevel(flags.logLevel) }).with({ component: 'service-mirror', link: cfg.linkName });
+      const log = createLogger({ level: parseLogLevel(flags.logLevel) }).with(
+        cfg.localMirror ? { component: 'local-service-mirror' } : { component: 'service-mirror', link: cfg.linkName },
+      );
       await runMirror(cfg, log);
     });
 }
@@ -113,6 +134,37 @@ function localKubeConfig(cfg: MirrorConfig): KubeConfig {
     if (err instanceof KubeConfigError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/** What the Lease holder runs: the Link controller, or the local mirror. */
+interface MirrorRuntime {
+  readonly ready: boolean;
+  readonly statusPending: boolean;
+  stop(): Promise<void>;
+}
+
+const LOCAL_MIRROR_LEASE = 'local-service-mirror-write';
+
+function startRuntime(kc: KubeConfig, cfg: MirrorConfig, metrics: MirrorMetrics, log: Logger): MirrorRuntime {
+  if (!cfg.localMirror) {
+    const c = new LinkController(kc, cfg, metrics, log);
+    c.start();
+    return c;
+  }
+  const m = new LocalMirror(
+    kc,
+    { namespace: cfg.namespace, federatedSelector: cfg.localMirror.federatedSelector, workers: cfg.workers, fieldManager: cfg.fieldManager },
+    metrics,
+    log,
+  );
+  m.start().catch((err: unknown) => log.error('local mirror failed to start', { reason: errorMessage(err) }));
+  return {
+    get ready() {
+      return m.ready;
+    },
+    statusPending: false,
+    stop: () => m.stop(),
+  };
 }
 
 /** Resolves with what `work` returned, or 'timeout' after ms. */
@@ -129,7 +181,7 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T | 'timeout'> {
 async function runMirror(cfg: MirrorConfig, log: Logger): Promise<void> {
   const kc = localKubeConfig(cfg);
   const metrics = new MirrorMetrics({ processMetrics: true });
-  let controller: LinkController | undefined;
+  let controller: MirrorRuntime | undefined;
   /** The stop of the last term, so a new term (or the process exit) waits for its final writes. */
   let stopping: Promise<void> = Promise.resolve();
   let shuttingDown = false;
@@ -149,7 +201,7 @@ async function runMirror(cfg: MirrorConfig, log: Logger): Promise<void> {
     {
       kubeConfig: kc,
       namespace: cfg.namespace,
-      name: ObjectNames.lease(cfg.linkName),
+      name: cfg.leaseName,
       identity: cfg.identity,
       leaseMs: cfg.lease.durationMs,
       renewMs: cfg.lease.renewMs,
@@ -158,8 +210,7 @@ async function runMirror(cfg: MirrorConfig, log: Logger): Promise<void> {
     },
     {
       onStartedLeading: () => {
-        controller = new LinkController(kc, cfg, metrics, log);
-        controller.start();
+        controller = startRuntime(kc, cfg, metrics, log);
       },
       onStoppedLeading: () => (stopping = stopController()),
     },

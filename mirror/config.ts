@@ -1,6 +1,12 @@
 // The controller's configuration, parsed once from flags at the entrypoint and frozen.
+import type { LabelSelector } from '../model/link-types.ts';
+
 export interface MirrorConfig {
+  /** The Link served; '' with --local-mirror, which serves none. */
   readonly linkName: string;
+  /** Set with --local-mirror: federated members of the local cluster, not a Link's remote. */
+  readonly localMirror?: { readonly federatedSelector: LabelSelector };
+  readonly leaseName: string;
   readonly namespace: string;
   readonly kubeconfig?: string;
   readonly context?: string;

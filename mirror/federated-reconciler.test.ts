@@ -108,3 +108,47 @@ test('the orphan sweep removes this cluster from federated Services it no longer
   assert.deepEqual(await h.drain(), ['orphans done', 'fed:web/old done']);
   assert.equal(h.local.objects.services.get('web/old-federated')?.metadata?.annotations?.[REMOTE_DISCOVERY], 'old@west');
 });
+
+const LOCAL_DISCOVERY = 'multicluster.linkerd.io/local-discovery';
+
+test('the local mirror puts its cluster’s member in local-discovery, beside remote members, and takes its metadata', async () => {
+  // `mirror --local-mirror`: the "remote" side is the local cluster, under the cluster name ''.
+  const h = new Harness({ cluster: '', gatewayAddresses: [] });
+  h.local.put({
+    kind: 'Service',
+    metadata: {
+      name: 'api-federated',
+      namespace: 'web',
+      labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin: 'east' },
+      annotations: { [REMOTE_DISCOVERY]: 'api@east' },
+    },
+    spec: { ports: [{ name: 'http', port: 8080 }] },
+  });
+  h.putFederated(member('api', { origin: 'local' }));
+  await h.drain();
+  const fed = h.local.objects.services.get('web/api-federated');
+  assert.equal(fed?.metadata?.annotations?.[LOCAL_DISCOVERY], 'api');
+  assert.equal(fed?.metadata?.annotations?.[REMOTE_DISCOVERY], 'api@east', 'the remote member stays');
+  assert.equal(fed?.metadata?.labels?.['origin'], 'local', 'the local member is the oldest: its metadata wins');
+  assert.deepEqual(
+    fed?.spec?.ports?.map((p) => p.port),
+    [80],
+  );
+  h.removeFederated('web', 'api');
+  await h.drain();
+  const left = h.local.objects.services.get('web/api-federated');
+  assert.equal(left?.metadata?.annotations?.[LOCAL_DISCOVERY], undefined, 'the local member left');
+  assert.equal(left?.metadata?.annotations?.[REMOTE_DISCOVERY], 'api@east');
+});
+
+test('the local mirror alone creates <svc>-federated with only local-discovery, and deletes it when its member leaves', async () => {
+  const h = new Harness({ cluster: '', gatewayAddresses: [] });
+  h.putFederated(member('solo'));
+  await h.drain();
+  const fed = h.local.objects.services.get('web/solo-federated');
+  assert.equal(fed?.metadata?.annotations?.[LOCAL_DISCOVERY], 'solo');
+  assert.equal(fed?.metadata?.annotations?.[REMOTE_DISCOVERY], undefined);
+  h.removeFederated('web', 'solo');
+  await h.drain();
+  assert.equal(h.local.objects.services.get('web/solo-federated'), undefined);
+});

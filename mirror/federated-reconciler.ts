@@ -1,8 +1,10 @@
 // Federated Services: this Link's cluster joins or leaves `<svc>-federated` as its remote
 // Service matches the federated selector or stops matching. The local Service is shared by
 // every Link (and a local member), so membership changes are read-modify-write of annotations.
+// The local mirror (`mirror --local-mirror`) runs the same reconciler with the local cluster as
+// its "remote" and the cluster name LOCAL_CLUSTER: its member goes into local-discovery.
 import type { V1Service } from '@kubernetes/client-node';
-import { isFederatedService, memberEntry, membershipOf } from '../model/federated-membership.ts';
+import { isFederatedService, memberEntry, membershipOf, type Membership } from '../model/federated-membership.ts';
 import { federatedServiceName } from '../model/mirror-naming.ts';
 import { InvalidServiceError, NameCollisionError } from './errors.ts';
 import { federatedFrom, withMembership } from './federated-mirror.ts';
@@ -11,11 +13,25 @@ import { serviceMatches } from './local-record.ts';
 import type { ReconcileContext } from './reconcile-context.ts';
 import { ensureNamespace } from './service-reconciler.ts';
 
+/** The cluster name of the local mirror, as upstream's synthetic Link has it. */
+export const LOCAL_CLUSTER = '';
+
+/** Membership with this member in it, or out of it. */
+function withMember(m: Membership, name: string, cluster: string, present: boolean): Membership {
+  if (cluster === LOCAL_CLUSTER) return { remote: m.remote, ...(present ? { local: name } : m.local === name ? {} : { local: m.local }) };
+  const entry = memberEntry(name, cluster);
+  const remote = m.remote.filter((x) => x !== entry);
+  return { ...m, remote: present ? [...remote, entry] : remote };
+}
+
+function hasMember(m: Membership, name: string, cluster: string): boolean {
+  return cluster === LOCAL_CLUSTER ? m.local === name : m.remote.includes(memberEntry(name, cluster));
+}
+
 export async function reconcileFederated(ctx: ReconcileContext, namespace: string, name: string): Promise<void> {
   const remote = ctx.remote.federated(namespace, name);
   const fedName = federatedServiceName(name);
   const cluster = ctx.settings.clusterName;
-  const entry = memberEntry(name, cluster);
   const current = ctx.local.federated(namespace, fedName) ?? (await ctx.local.readService(namespace, fedName));
   if (current && !isFederatedService(current)) {
     if (!remote) return;
@@ -26,8 +42,8 @@ export async function reconcileFederated(ctx: ReconcileContext, namespace: strin
   if (!remote) {
     if (!ctx.remote.federatedListed || !current) return;
     const m = membershipOf(current);
-    if (!m.remote.includes(entry)) return;
-    const left = { ...m, remote: m.remote.filter((x) => x !== entry) };
+    if (!hasMember(m, name, cluster)) return;
+    const left = withMember(m, name, cluster, false);
     if (left.remote.length === 0 && !left.local) await ctx.local.deleteFederated(namespace, fedName, current.metadata?.uid);
     else await ctx.local.replaceFederated(withMembership(current, left));
     ctx.status.clearMirror({ namespace, name }, 'federatedServices');
@@ -37,15 +53,17 @@ export async function reconcileFederated(ctx: ReconcileContext, namespace: strin
   if (isHeadless(remote)) throw new InvalidServiceError(`${namespace}/${name} is headless; headless Services cannot join a federated Service`);
   await ensureNamespace(ctx, namespace);
   if (!current) {
-    await ctx.local.createFederated(federatedFrom(remote, ctx.settings, { remote: [entry] }));
+    await ctx.local.createFederated(federatedFrom(remote, ctx.settings, withMember({ remote: [] }, name, cluster, true)));
   } else {
     const m = membershipOf(current);
-    const members = { ...m, remote: m.remote.includes(entry) ? m.remote : [...m.remote, entry] };
+    const members = hasMember(m, name, cluster) ? m : withMember(m, name, cluster, true);
     // The local member is always the oldest; otherwise the oldest Link among the members wins.
-    const ages = m.local ? [] : await ctx.linkAges();
+    const local = cluster === LOCAL_CLUSTER;
+    const ages = local || m.local ? [] : await ctx.linkAges();
     const memberClusters = new Set(members.remote.map((x) => x.split('@')[1]));
     const oldest = ages.find((c) => memberClusters.has(c));
-    const desired = !m.local && oldest === cluster ? federatedFrom(remote, ctx.settings, members) : withMembership(current, members);
+    const fromThis = local || (!m.local && oldest === cluster);
+    const desired = fromThis ? federatedFrom(remote, ctx.settings, members) : withMembership(current, members);
     const next: V1Service = {
       ...current,
       metadata: { ...current.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
