@@ -5,15 +5,15 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1EndpointSlice } from '@kubernetes/client-node';
-import * as grpc from '@grpc/grpc-js';
 import { Reflector } from '../kube/reflector.ts';
-import { destinationServiceDefinition, type UpdateOut } from '../proto/load.ts';
+import { DESTINATION_GET_PATH, destinationServiceDefinition, type UpdateOut } from '../proto/load.ts';
 import { updateView } from '../destination/test-client.ts';
 import { cliBundle, BIN } from '../e2e/fixtures/cli.ts';
 import { startDestination, type DestinationProcess } from '../e2e/fixtures/destination-process.ts';
 import { benchPair } from './bench-pair.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { BENCH_NS, createBenchObjects, endpointIp, MIRROR, sliceName, TARGET_PORT } from './destination-fixture.ts';
+import { GrpcH2Connection, PROXY_WINDOWS, type ServerStreamCall } from './destination-h2-client.ts';
 import { CpuMeter, memoryStats } from './proc-stats.ts';
 import { roundMs, summarize } from './quantiles.ts';
 
@@ -26,14 +26,20 @@ interface Config {
   changes: number;
   batch: number;
   connections: number;
+  clientStreamWindow: number;
+  clientConnWindow: number;
 }
 
 const USAGE = `usage: npm run bench -- destination [--streams 1000] [--endpoints 5000] [--slice-size 100] [--changes 40] [--batch 100] [--connections 20]
+                                       [--client-stream-window 65535] [--client-conn-window 1048576]
   --streams      concurrent Get streams on the one Service (default 1000)
   --endpoints    remote endpoints, written as EndpointSlices of --slice-size (default 5000 in slices of 100)
   --changes      single-endpoint changes (alternately not ready / ready again) measured for fan-out (default 40)
   --batch        streams opened at once while measuring time to first update (default 100; --batch 1000 opens all at once)
-  --connections  HTTP/2 connections the streams are spread over, as many proxies would (default 20)`;
+  --connections  HTTP/2 connections the streams are spread over, as many proxies would (default 20)
+  --client-stream-window, --client-conn-window
+                 the clients' HTTP/2 receive windows in bytes (default a linkerd2-proxy's: 65535 a stream,
+                 1048576 a connection; --client-conn-window 65535 is what grpc-js clients advertise)`;
 
 function parseConfig(argv: readonly string[]): Config {
   let values;
@@ -47,6 +53,8 @@ function parseConfig(argv: readonly string[]): Config {
         changes: { type: 'string', default: '40' },
         batch: { type: 'string', default: '100' },
         connections: { type: 'string', default: '20' },
+        'client-stream-window': { type: 'string', default: String(PROXY_WINDOWS.streamBytes) },
+        'client-conn-window': { type: 'string', default: String(PROXY_WINDOWS.connectionBytes) },
       },
       strict: true,
       allowPositionals: false,
@@ -66,14 +74,17 @@ function parseConfig(argv: readonly string[]): Config {
     changes: int('changes', values.changes, 2, 10_000),
     batch: int('batch', values.batch, 1, 100_000),
     connections: int('connections', values.connections, 1, 1000),
+    // HTTP/2 windows: at least the protocol's initial 65,535, at most 2^31-1.
+    clientStreamWindow: int('client-stream-window', values['client-stream-window'], 65_535, 2 ** 31 - 1),
+    clientConnWindow: int('client-conn-window', values['client-conn-window'], 65_535, 2 ** 31 - 1),
   };
 }
 
-/** Messages stay bytes: a proxy decodes its own; the benchmark only decodes the small ones it waits for. */
-function rawClientConstructor(): grpc.ServiceClientConstructor {
-  const def = destinationServiceDefinition();
-  const passthrough = (b: Buffer): Buffer => b;
-  return grpc.makeGenericClientConstructor({ Get: { ...def.Get, responseDeserialize: passthrough } }, 'Destination');
+/** The largest time of each batch of streams after the first (cold) one. */
+function batchMaxima(times: readonly number[], batch: number): number[] {
+  const out: number[] = [];
+  for (let from = 1; from < times.length; from += batch) out.push(Math.max(...times.slice(from, from + batch)));
+  return out;
 }
 
 interface Expectation {
@@ -93,8 +104,10 @@ export const destinationBenchmark: Benchmark = {
     const cfg = parseConfig(argv);
     const machine = { cpus: cpus().length, node: process.version, loadavg_1m_at_start: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
     const env = await benchPair(progress);
-    const clients: grpc.Client[] = [];
-    const calls: grpc.ClientReadableStream<Buffer>[] = [];
+    const connections: GrpcH2Connection[] = [];
+    const calls: ServerStreamCall[] = [];
+    /** Set once the run is over: the streams' ends are then ours. */
+    let closing = false;
     let slicesWatch: Reflector<V1EndpointSlice> | undefined;
     let dest: DestinationProcess | undefined;
     try {
@@ -128,55 +141,57 @@ export const destinationBenchmark: Benchmark = {
         ['bench_client', process.pid],
       ]);
       const idleRss = memoryStats(dest.proc.pid);
-      const RawClient = rawClientConstructor();
-      for (let i = 0; i < cfg.connections; i++) {
-        clients.push(
-          new RawClient(dest.address, grpc.credentials.createInsecure(), {
-            'grpc.use_local_subchannel_pool': 1,
-            'grpc.max_receive_message_length': -1,
-          }),
-        );
-      }
-      const decode = destinationServiceDefinition().Get.responseDeserialize;
-      const path = `${MIRROR}.${BENCH_NS}.svc.cluster.local:80`;
+      const getDef = destinationServiceDefinition().Get;
+      const decode = getDef.responseDeserialize;
+      const request = getDef.requestSerialize({ path: `${MIRROR}.${BENCH_NS}.svc.cluster.local:80` });
       const firstUpdate: number[] = [];
       const firstBytes: number[] = [];
       let expectation: Expectation | undefined;
       const open = (i: number): Promise<void> =>
         new Promise((resolve, reject) => {
-          const client = clients[i % clients.length] as grpc.Client;
-          const started = performance.now();
-          const call = (client as unknown as { Get: (req: { path: string }) => grpc.ClientReadableStream<Buffer> }).Get({ path });
-          calls.push(call);
+          const conn = connections[i % connections.length] as GrpcH2Connection;
           let first = true;
-          call.on('data', (b: Buffer) => {
-            const at = performance.now();
-            if (first) {
-              first = false;
-              firstUpdate[i] = at - started;
-              firstBytes[i] = b.length;
-              resolve();
-              return;
-            }
-            const e = expectation;
-            if (!e || e.at[i] !== undefined || b.length > 4096) return;
-            // Every stream gets the same bytes: decode once, then compare (the bench client's own CPU
-            // would otherwise be part of the fan-out it measures).
-            if (e.bytes ? b.equals(e.bytes) : e.match(updateView(decode(b) as UpdateOut))) {
-              e.bytes ??= b;
-              e.at[i] = at;
-              if (++e.seen === cfg.streams) e.done?.();
-            }
+          const started = performance.now();
+          const call = conn.serverStream(DESTINATION_GET_PATH, request, {
+            // Called when the message's last byte has arrived.
+            message: (m) => {
+              const at = performance.now();
+              if (first) {
+                first = false;
+                firstUpdate[i] = at - started;
+                firstBytes[i] = m.length;
+                resolve();
+                return;
+              }
+              const e = expectation;
+              if (!e || e.at[i] !== undefined || m.length > 4096) return;
+              // Every stream gets the same bytes: decode once, then compare (the bench client's own CPU
+              // would otherwise be part of the fan-out it measures).
+              const b = m.bytes();
+              if (e.bytes ? b.equals(e.bytes) : e.match(updateView(decode(b) as UpdateOut))) {
+                e.bytes ??= b;
+                e.at[i] = at;
+                if (++e.seen === cfg.streams) e.done?.();
+              }
+            },
+            end: (how) => {
+              if (closing) return;
+              const why = how.kind === 'status' ? `gRPC status ${how.code}: ${how.details}` : how.reason;
+              const err = new Error(`Get stream ${i} ended: ${why}`);
+              if (first) reject(err);
+              else progress(err.message);
+            },
           });
-          call.on('error', (err: grpc.ServiceError) => {
-            if (err.code !== grpc.status.CANCELLED) reject(err);
-          });
+          calls.push(call);
         });
 
       // Connections are set up before any stream is timed: proxies hold theirs open.
-      await Promise.all(
-        clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 10_000, (err) => (err ? reject(err) : resolve())))),
-      );
+      for (let i = 0; i < cfg.connections; i++) {
+        connections.push(
+          await GrpcH2Connection.connect(dest.address, { streamBytes: cfg.clientStreamWindow, connectionBytes: cfg.clientConnWindow }),
+        );
+      }
+      const clientWindows = connections[0]?.windows;
       progress('stream 1 (cold: the remote watches start)');
       await open(0);
       const coldMs = firstUpdate[0] as number;
@@ -261,8 +276,12 @@ export const destinationBenchmark: Benchmark = {
         machine,
         config: cfg,
         destination_node_options: nodeOptions ?? null,
+        // What the client connections advertised (read back from the HTTP/2 sessions).
+        client_windows: clientWindows ? { stream_bytes: clientWindows.streamBytes, connection_bytes: clientWindows.connectionBytes } : null,
         endpoints_have_pods: false,
         first_update_ms: { cold_first_stream: ms(coldMs), p50: ms(first?.p50), p99: ms(first?.p99), max: ms(first?.max) },
+        // The slowest stream of each batch: whether the tail is one batch (warm-up, a collection) or all of them.
+        first_update_batch_max_ms: batchMaxima(firstUpdate, cfg.batch).map(ms),
         first_update_bytes: firstBytes[1] ?? null,
         fanout_per_stream_ms: { count: fan?.count ?? 0, p50: ms(fan?.p50), p99: ms(fan?.p99), max: ms(fan?.max) },
         fanout_all_streams_ms: { count: all?.count ?? 0, p50: ms(all?.p50), p99: ms(all?.p99), max: ms(all?.max) },
@@ -286,8 +305,9 @@ export const destinationBenchmark: Benchmark = {
         },
       };
     } finally {
+      closing = true;
       for (const c of calls) c.cancel();
-      for (const c of clients) c.close();
+      for (const c of connections) c.close();
       await slicesWatch?.stop();
       // SIGTERM, so that a --cpu-prof profile is written.
       await dest?.stop();

@@ -1,13 +1,14 @@
 // Writes pre-encoded messages to one server stream without letting a slow reader make the
-// process grow: while grpc-js reports its buffer full (write() returned false) messages wait
+// process grow: while the stream reports its buffer full (write() returned false) messages wait
 // here until 'drain'; past `maxQueuedBytes` the stream is reset instead, with HTTP/2
 // ENHANCE_YOUR_CALM, which gRPC clients report as RESOURCE_EXHAUSTED. The proxy then
 // reconnects and starts from a fresh snapshot.
 import { constants as http2 } from 'node:http2';
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import { http2StreamOf, outletFor, type MessageOutlet } from './message-outlet.ts';
 
 export interface WriterHooks {
-  /** A message was handed to grpc-js. */
+  /** A message was handed to the stream. */
   sent(kind: string): void;
   /** The reader fell too far behind; the stream is being reset. */
   overflow(): void;
@@ -15,18 +16,22 @@ export interface WriterHooks {
 
 export class BufferedWriter {
   readonly #call: ServerWritableStream<unknown, Buffer>;
+  readonly #outlet: MessageOutlet;
   readonly #maxQueuedBytes: number;
   readonly #hooks: WriterHooks;
   readonly #queue: Array<{ bytes: Buffer; kind: string }> = [];
   #queuedBytes = 0;
   #blocked = false;
   #done = false;
+  /** A clean end asked for while messages wait: it comes after them. */
+  #ending: (() => void) | undefined;
 
   constructor(call: ServerWritableStream<unknown, Buffer>, maxQueuedBytes: number, hooks: WriterHooks) {
     this.#call = call;
     this.#maxQueuedBytes = maxQueuedBytes;
     this.#hooks = hooks;
-    call.on('drain', () => {
+    this.#outlet = outletFor(call);
+    this.#outlet.onDrain(() => {
       this.#blocked = false;
       this.#flush();
     });
@@ -37,7 +42,7 @@ export class BufferedWriter {
   }
 
   write(bytes: Buffer, kind: string): void {
-    if (this.#done) return;
+    if (this.#done || this.#ending) return;
     if (this.#blocked) {
       this.#queue.push({ bytes, kind });
       this.#queuedBytes += bytes.length;
@@ -47,13 +52,18 @@ export class BufferedWriter {
     this.#writeNow(bytes, kind);
   }
 
-  /** Ends the stream with a status (OK for a clean shutdown). */
+  /** Ends the stream with a status: OK after what waits has been written, an error at once (what waits is dropped). */
   end(code: status = status.OK, details = 'OK'): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#queue.length = 0;
-    if (code === status.OK) this.#call.end();
-    else this.#call.emit('error', { code, details });
+    if (this.#done || this.#ending) return;
+    const finish = () => {
+      this.#done = true;
+      this.#queue.length = 0;
+      this.#queuedBytes = 0;
+      if (code === status.OK) this.#call.end();
+      else this.#call.emit('error', { code, details });
+    };
+    if (code === status.OK && this.#queue.length > 0) this.#ending = finish;
+    else finish();
   }
 
   /** The reader went away: drop what waits. */
@@ -65,7 +75,7 @@ export class BufferedWriter {
 
   #writeNow(bytes: Buffer, kind: string): void {
     this.#hooks.sent(kind);
-    if (!this.#call.write(bytes)) this.#blocked = true;
+    if (!this.#outlet.write(bytes)) this.#blocked = true;
   }
 
   #flush(): void {
@@ -74,6 +84,11 @@ export class BufferedWriter {
       if (!next) break;
       this.#queuedBytes -= next.bytes.length;
       this.#writeNow(next.bytes, next.kind);
+    }
+    const ending = this.#ending;
+    if (ending && !this.#done && this.#queue.length === 0) {
+      this.#ending = undefined;
+      ending();
     }
   }
 
@@ -87,22 +102,10 @@ export class BufferedWriter {
   }
 }
 
-interface ResettableStream {
-  close(code: number): void;
-  readonly closed: boolean;
-}
-
-/**
- * grpc-js has no public way to reset a server stream; without interceptors the call wraps
- * its HTTP/2 stream as `call.stream`. Returns false if that shape is not there.
- */
+/** grpc-js has no public way to reset a server stream. Returns false if its HTTP/2 stream cannot be reached. */
 function resetHttp2Stream(call: ServerWritableStream<unknown, Buffer>): boolean {
-  const inner: unknown = (call as unknown as { call?: { stream?: unknown } }).call?.stream;
-  if (!isResettable(inner)) return false;
-  if (!inner.closed) inner.close(http2.NGHTTP2_ENHANCE_YOUR_CALM);
+  const stream = http2StreamOf(call);
+  if (!stream) return false;
+  if (!stream.closed) stream.close(http2.NGHTTP2_ENHANCE_YOUR_CALM);
   return true;
-}
-
-function isResettable(x: unknown): x is ResettableStream {
-  return typeof x === 'object' && x !== null && 'close' in x && typeof x.close === 'function' && 'rstCode' in x;
 }

@@ -1,0 +1,182 @@
+// The destination benchmark's client: server-streaming gRPC calls over raw node:http2, so that
+// its flow control is a linkerd2-proxy's (spec linkerd-wire.md: 65,535 bytes per stream, 1 MiB
+// per connection). grpc-js cannot do that: its connection window stays at 65,535 unless
+// 'grpc-node.flow_control_window' is set, and that raises the stream window with it. Messages
+// stay bytes (a proxy decodes its own); gRPC framing is a 5-byte prefix (flag, big-endian length).
+import * as http2 from 'node:http2';
+
+/** HTTP/2 receive windows the client advertises. */
+export interface ClientWindows {
+  /** SETTINGS_INITIAL_WINDOW_SIZE: what each stream may receive before the client reads it. */
+  readonly streamBytes: number;
+  /** The connection-level window: what all streams together may have in flight. */
+  readonly connectionBytes: number;
+}
+
+/** The linkerd2-proxy's windows when the destination does not send HTTP/2 client parameters. */
+export const PROXY_WINDOWS: ClientWindows = Object.freeze({ streamBytes: 65_535, connectionBytes: 1 << 20 });
+
+/** How a call ended: the gRPC status from the trailers, or a transport failure. */
+export type CallEnd =
+  { readonly kind: 'status'; readonly code: number; readonly details: string } | { readonly kind: 'failed'; readonly reason: string };
+
+export interface CallHandlers {
+  /** One complete response message (without its 5-byte prefix), as soon as its last byte arrived. */
+  message(m: ReceivedMessage): void;
+  end(how: CallEnd): void;
+}
+
+export interface ServerStreamCall {
+  cancel(): void;
+}
+
+/** A gRPC message with its 5-byte prefix (uncompressed). */
+export function frameMessage(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(message.length + 5);
+  out.writeUInt8(0, 0);
+  out.writeUInt32BE(message.length, 1);
+  message.copy(out, 5);
+  return out;
+}
+
+/** A received gRPC message: its length at once, its bytes joined only when asked for. */
+export interface ReceivedMessage {
+  readonly length: number;
+  bytes(): Buffer;
+}
+
+function receivedMessage(parts: readonly Buffer[], length: number): ReceivedMessage {
+  let joined: Buffer | undefined = parts.length === 1 ? parts[0] : undefined;
+  return { length, bytes: () => (joined ??= Buffer.concat(parts, length)) };
+}
+
+/**
+ * Splits a stream of DATA bytes into gRPC messages. A message is complete when its last byte
+ * has come; its chunks are kept as they arrived (a 210 KB snapshot comes in ~13 DATA frames) and
+ * joined only if the caller reads the bytes: the benchmark's own CPU is on the measured machine.
+ */
+export class MessageDeframer {
+  readonly #prefix = Buffer.alloc(5);
+  #prefixHave = 0;
+  /** The message being read, once its prefix is complete. */
+  #body: { length: number; parts: Buffer[]; have: number } | undefined;
+
+  push(chunk: Buffer): ReceivedMessage[] {
+    const out: ReceivedMessage[] = [];
+    let at = 0;
+    for (;;) {
+      if (!this.#body) {
+        if (at === chunk.length) break;
+        const n = Math.min(5 - this.#prefixHave, chunk.length - at);
+        chunk.copy(this.#prefix, this.#prefixHave, at, at + n);
+        this.#prefixHave += n;
+        at += n;
+        if (this.#prefixHave < 5) break;
+        if (this.#prefix[0] !== 0) throw new Error(`compressed gRPC message (flag ${this.#prefix[0]}): not supported`);
+        this.#prefixHave = 0;
+        this.#body = { length: this.#prefix.readUInt32BE(1), parts: [], have: 0 };
+      }
+      const body = this.#body;
+      const n = Math.min(body.length - body.have, chunk.length - at);
+      if (n > 0) body.parts.push(chunk.subarray(at, at + n));
+      body.have += n;
+      at += n;
+      if (body.have < body.length) break;
+      out.push(receivedMessage(body.parts, body.length));
+      this.#body = undefined;
+    }
+    return out;
+  }
+
+  /** True between messages: nothing half-read is waiting. */
+  get idle(): boolean {
+    return this.#prefixHave === 0 && this.#body === undefined;
+  }
+}
+
+/** One HTTP/2 connection (one proxy's) carrying server-streaming gRPC calls. */
+export class GrpcH2Connection {
+  readonly #session: http2.ClientHttp2Session;
+
+  private constructor(session: http2.ClientHttp2Session) {
+    this.#session = session;
+  }
+
+  /** Connects with prior-knowledge HTTP/2 (plaintext, as the destination listens) and the given windows. */
+  static connect(address: string, windows: ClientWindows, timeoutMs = 10_000): Promise<GrpcH2Connection> {
+    return new Promise((resolve, reject) => {
+      const session = http2.connect(`http://${address}`, { settings: { initialWindowSize: windows.streamBytes } });
+      const timer = setTimeout(() => {
+        session.destroy();
+        reject(new Error(`no HTTP/2 connection to ${address} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      session.once('error', (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      session.once('connect', () => {
+        clearTimeout(timer);
+        // The connection window only grows by WINDOW_UPDATE; Node sends it for this call.
+        session.setLocalWindowSize(windows.connectionBytes);
+        session.on('error', () => {}); // each call reports its own failure
+        resolve(new GrpcH2Connection(session));
+      });
+    });
+  }
+
+  /** The windows as this side sees them: what was advertised, for the benchmark's JSON. */
+  get windows(): ClientWindows {
+    return {
+      streamBytes: this.#session.localSettings.initialWindowSize ?? 65_535,
+      connectionBytes: this.#session.state.effectiveLocalWindowSize ?? 65_535,
+    };
+  }
+
+  /** Starts a server-streaming call: `request` is the encoded request message. */
+  serverStream(path: string, request: Buffer, handlers: CallHandlers): ServerStreamCall {
+    const stream = this.#session.request({
+      [http2.constants.HTTP2_HEADER_METHOD]: 'POST',
+      [http2.constants.HTTP2_HEADER_PATH]: path,
+      [http2.constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+      [http2.constants.HTTP2_HEADER_TE]: 'trailers',
+    });
+    const deframer = new MessageDeframer();
+    let ended = false;
+    const finish = (how: CallEnd) => {
+      if (ended) return;
+      ended = true;
+      handlers.end(how);
+    };
+    // Reported on 'close', after every message before it has been handed over.
+    let status: CallEnd | undefined;
+    const statusFrom = (h: http2.IncomingHttpHeaders): void => {
+      const code = h['grpc-status'];
+      if (code === undefined) return;
+      const details = h['grpc-message'];
+      status = { kind: 'status', code: Number(code), details: typeof details === 'string' ? decodeURIComponent(details) : '' };
+    };
+    stream.on('response', statusFrom); // a trailers-only response carries the status in its headers
+    stream.on('trailers', statusFrom);
+    stream.on('data', (chunk: Buffer) => {
+      let messages: ReceivedMessage[];
+      try {
+        messages = deframer.push(chunk);
+      } catch (err) {
+        stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
+        finish({ kind: 'failed', reason: err instanceof Error ? err.message : String(err) });
+        return;
+      }
+      for (const m of messages) handlers.message(m);
+    });
+    stream.on('error', (err: Error) => finish({ kind: 'failed', reason: err.message }));
+    stream.on('close', () =>
+      finish(status ?? { kind: 'failed', reason: `stream closed without a gRPC status (RST code ${stream.rstCode ?? 'none'})` }),
+    );
+    stream.end(frameMessage(request));
+    return { cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
+  }
+
+  close(): void {
+    this.#session.destroy();
+  }
+}
