@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { gatewayScenario, WEB, WEB_ID } from '../e2e/fixtures/gateway-scenario.ts';
-import { closedWith, dechunk, grpcFrame, grpcMessages, h2Request, h2Session, metricValue, rawTls } from '../e2e/fixtures/linkerd-client.ts';
+import {
+  closedWith,
+  dechunk,
+  grpcFrame,
+  grpcMessages,
+  h2Request,
+  h2Session,
+  metricValue,
+  rawTls,
+  REFUSED_CONNECTION_ERRORS,
+} from '../e2e/fixtures/linkerd-client.ts';
 import { createMeshPki, GATEWAY_ID } from '../e2e/fixtures/real-gateway.ts';
 import { encodeTransportHeader } from '../proto/transport-header.ts';
 import { dialMeshed } from './outbound-connect.ts';
@@ -170,14 +180,7 @@ test('the gateway forwards HTTP/1, HTTP/2, gRPC, WebSocket and opaque TCP, and r
       assert.equal(again.headers[':status'], 200, 'the long-lived session kept working throughout');
 
       const m = await metrics();
-      for (const error of [
-        'no_client_cert',
-        'untrusted_client_cert',
-        'client_cert_expired',
-        'no_transport_header_alpn',
-        'header_missing',
-        'header_truncated',
-      ]) {
+      for (const error of REFUSED_CONNECTION_ERRORS) {
         assert.equal(metricValue(m, 'inbound_tcp_errors_total', { error }), 1, error);
       }
       for (const error of ['domain_invalid', 'loop', 'unauthorized']) assert.ok(metricValue(m, 'inbound_http_errors_total', { error }) >= 1, error);
