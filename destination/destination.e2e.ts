@@ -198,7 +198,16 @@ describe('multicluster destination', { concurrency: false }, () => {
     );
 
     await service(env.core1, 'idle', { selector: { app: 'nothing' } });
-    assert.deepEqual(await get('idle').next('no endpoints'), { noEndpoints: true });
+    // The destination learns of a new Service through its watch; until then the Service is NOT_FOUND.
+    const first = await waitFor(
+      'the destination to know the new Service',
+      async () => {
+        const m = await get('idle').next('no endpoints');
+        return 'end' in m && m.end.code === grpc.status.NOT_FOUND ? undefined : m;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    assert.deepEqual(first, { noEndpoints: true });
   });
 
   test('bad paths get their gRPC status, and the server keeps serving', async () => {
