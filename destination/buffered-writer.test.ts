@@ -5,20 +5,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { BufferedWriter } from './buffered-writer.ts';
+import { RAW_STREAM_SERVICE, RawStreamClient } from './raw-stream-fixture.ts';
 
-const raw = (b: Buffer): Buffer => b;
-const SERVICE: grpc.ServiceDefinition = {
-  Stream: {
-    path: '/test.Raw/Stream',
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: raw,
-    requestDeserialize: raw,
-    responseSerialize: raw,
-    responseDeserialize: raw,
-  },
-};
-const Client = grpc.makeGenericClientConstructor(SERVICE, 'Raw');
+const SERVICE = RAW_STREAM_SERVICE;
+const Client = RawStreamClient;
 
 let server: grpc.Server;
 let port: number;

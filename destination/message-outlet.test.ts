@@ -4,21 +4,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { BufferedWriter } from './buffered-writer.ts';
+import { RAW_STREAM_SERVICE, RawStreamClient } from './raw-stream-fixture.ts';
 import { framedOnce, http2StreamOf } from './message-outlet.ts';
 
-const raw = (b: Buffer): Buffer => b;
-const SERVICE: grpc.ServiceDefinition = {
-  Stream: {
-    path: '/test.Raw/Stream',
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: raw,
-    requestDeserialize: raw,
-    responseSerialize: raw,
-    responseDeserialize: raw,
-  },
-};
-const Client = grpc.makeGenericClientConstructor(SERVICE, 'Raw');
+const SERVICE = RAW_STREAM_SERVICE;
+const Client = RawStreamClient;
 
 /** Shared by every stream, as a resolution's snapshot is. */
 const SHARED = [Buffer.alloc(300_000, 1), Buffer.from('small'), Buffer.alloc(70_000, 3)];
