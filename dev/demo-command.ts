@@ -3,7 +3,7 @@
 // figures until Ctrl-C, then teardown. `--once`: run, check, one summary, teardown, exit code.
 import { Command, Option } from 'commander';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { ObjectNames } from '../model/linkerd-names.ts';
+import { Defaults, ObjectNames } from '../model/linkerd-names.ts';
 import { UsageError } from '../cli/usage-error.ts';
 import { tryParseGoDuration } from '../duration/go-duration.ts';
 import { cliEntrypoint } from '../project/paths.ts';
@@ -16,7 +16,6 @@ import { requireRoot } from './dev-command.ts';
 const MIN_SUCCESS_RATE = 0.95;
 const REFRESH_MS = 2000;
 const WARM_UP_MS = 60_000;
-const MC_NS = 'linkerd-multicluster';
 const LINKED_CLUSTER = 'cluster2';
 /** The controller's --metrics-addr in the manifests `link` writes. */
 const CONTROLLER_METRICS_PORT = 9999;
@@ -48,10 +47,12 @@ async function gatewaysTable(env: DemoEnvironment, output: 'table' | 'json'): Pr
 async function leaderMetricsUrl(env: DemoEnvironment): Promise<URL | undefined> {
   const kc = env.pair.cluster1.kubeConfig;
   try {
-    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: ObjectNames.lease(LINKED_CLUSTER), namespace: MC_NS });
+    const lease = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: ObjectNames.lease(LINKED_CLUSTER), namespace: Defaults.namespace });
     const holder = lease.spec?.holderIdentity;
     if (!holder) return undefined;
-    const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: holder, namespace: MC_NS });
+    const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: holder, namespace: Defaults.namespace });
     return pod.status?.podIP ? new URL(`http://${pod.status.podIP}:${CONTROLLER_METRICS_PORT}/metrics`) : undefined;
   } catch {
     // Without it the table still shows ALIVE and NUM_SVC from the cluster.

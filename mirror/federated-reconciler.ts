@@ -24,8 +24,15 @@ function withMember(m: Membership, name: string, cluster: string, present: boole
   return { ...m, remote: present ? [...remote, entry] : remote };
 }
 
+/** Names of the members `cluster` contributes to a federated Service. */
+export function memberNames(m: Membership, cluster: string): string[] {
+  if (cluster === LOCAL_CLUSTER) return m.local ? [m.local] : [];
+  const suffix = `@${cluster}`;
+  return m.remote.filter((x) => x.endsWith(suffix)).map((x) => x.slice(0, -suffix.length));
+}
+
 function hasMember(m: Membership, name: string, cluster: string): boolean {
-  return cluster === LOCAL_CLUSTER ? m.local === name : m.remote.includes(memberEntry(name, cluster));
+  return memberNames(m, cluster).includes(name);
 }
 
 export async function reconcileFederated(ctx: ReconcileContext, namespace: string, name: string): Promise<void> {

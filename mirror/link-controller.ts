@@ -4,7 +4,7 @@
 // process keeps running. Deleting the Link removes its mirrors through a finalizer.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
-import { isNotFound, loadKubeConfig } from '../kube/client.ts';
+import { loadKubeConfig } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
 import { customObjectPage, Reflector } from '../kube/reflector.ts';
 import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../model/link-parse.ts';
@@ -110,7 +110,6 @@ export class LinkController {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     await Promise.all([this.#links.stop(), this.#secrets?.reflector.stop()]);
     await this.#syncing;
-    await this.#finishDeletion();
     await this.#stopWatcher();
     this.#probe?.stop();
     this.#status.stop();
@@ -331,29 +330,6 @@ export class LinkController {
     this.#watcher = undefined;
     this.#fingerprint = '';
     await w?.stop();
-  }
-
-  /**
-   * `unlink | kubectl delete -f -` deletes the Link and this Deployment back to back, so SIGTERM
-   * can arrive before the deletion event: read the Link once more and run its finalizer now,
-   * or it would stay stuck until someone clears the finalizer by hand.
-   */
-  async #finishDeletion(): Promise<void> {
-    if (this.#cfg.keepMirrorsOnUnlink) return;
-    try {
-      const raw = (await this.#custom.getNamespacedCustomObject({
-        group: LINK_GROUP,
-        version: LINK_STORAGE_VERSION,
-        namespace: this.#cfg.namespace,
-        plural: LINK_PLURAL,
-        name: this.#cfg.linkName,
-      })) as KubernetesObject;
-      if (!raw.metadata?.deletionTimestamp) return;
-      await this.#finalize(parseLink(raw));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      this.#log.warn('could not finish removing the deleted Link', { reason: errorMessage(err) });
-    }
   }
 
   async #finalize(link: Link): Promise<void> {

@@ -114,3 +114,25 @@ test('a refused remote watch: 401/403 mean rejected credentials; other failures 
   assert.equal(h.status.conditions.get('RemoteReachable')?.reason, 'Unauthorized');
   assert.equal(h.status.conditions.get('CredentialsValid')?.reason, 'Rejected');
 });
+
+test('the orphan sweep re-queues the federated members this cluster no longer has, the local mirror’s included', async () => {
+  for (const [cluster, annotation, value] of [
+    ['east', 'multicluster.linkerd.io/remote-discovery', 'gone@east,kept@west'],
+    ['', 'multicluster.linkerd.io/local-discovery', 'gone'],
+  ] as const) {
+    const h = new Harness({ cluster, gatewayAddresses: [] });
+    h.local.put({
+      kind: 'Service',
+      metadata: {
+        name: 'gone-federated',
+        namespace: 'web',
+        labels: { 'mirror.linkerd.io/mirrored-service': 'true' },
+        annotations: { [annotation]: value },
+      },
+      spec: { ports: [{ name: 'http', port: 80 }] },
+    });
+    h.ctx.enqueue({ kind: 'OrphanSweep' });
+    await h.step();
+    assert.deepEqual(h.queued(), ['fed:web/gone'], `cluster "${cluster}"`);
+  }
+});

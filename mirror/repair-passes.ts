@@ -5,7 +5,7 @@ import { isAuthFailure } from '../kube/client.ts';
 import { membershipOf } from '../model/federated-membership.ts';
 import { exportModeOf } from '../model/remote-selector.ts';
 import { desiredProbeEndpoints } from './mirror-objects.ts';
-import { LOCAL_CLUSTER } from './federated-reconciler.ts';
+import { memberNames } from './federated-reconciler.ts';
 import type { ReconcileContext } from './reconcile-context.ts';
 
 export async function repairGateway(ctx: ReconcileContext): Promise<void> {
@@ -46,15 +46,9 @@ export async function repairGateway(ctx: ReconcileContext): Promise<void> {
 export function sweepOrphans(ctx: ReconcileContext): void {
   if (ctx.remote.federatedListed) {
     // Members this cluster no longer exports, e.g. removed while the controller was down.
-    const suffix = `@${ctx.settings.clusterName}`;
     for (const fed of ctx.local.federatedServices()) {
       const namespace = fed.metadata?.namespace ?? '';
-      const local = membershipOf(fed).local;
-      if (ctx.settings.clusterName === LOCAL_CLUSTER && local && !ctx.remote.federated(namespace, local)) {
-        ctx.enqueue({ kind: 'FederatedChanged', namespace, name: local });
-      }
-      for (const entry of membershipOf(fed).remote.filter((m) => m.endsWith(suffix))) {
-        const name = entry.slice(0, -suffix.length);
+      for (const name of memberNames(membershipOf(fed), ctx.settings.clusterName)) {
         if (!ctx.remote.federated(namespace, name)) ctx.enqueue({ kind: 'FederatedChanged', namespace, name });
       }
     }
