@@ -3,10 +3,12 @@
 // one core (taskset) and the rest to the other. Added latency p50/p99 for small HTTP/2 requests at a fixed rate, maximum
 // requests per second, and opaque TCP bulk throughput.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { build } from 'esbuild';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dialMeshed } from '../gateway/outbound-connect.ts';
@@ -16,7 +18,7 @@ import { issueLeaf } from '../identity/leaf.ts';
 import { loadSigningCa } from '../identity/signing-ca.ts';
 import { createTrustAnchor } from '../identity/trust-anchor.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
-import { bulk, fixedRate, maxRate } from './gateway-load.ts';
+import { bulk, engineSession, fixedRate, maxRate, nodeSession, type LoadSession } from './gateway-load.ts';
 import { cpuSeconds } from './proc-stats.ts';
 import { roundMs, summarize } from './quantiles.ts';
 
@@ -26,10 +28,32 @@ const CLIENT_ID = 'bench.default.serviceaccount.identity.linkerd.cluster.local';
 const H2_NAME = 'h2.bench.svc.cluster.local';
 const SINK_NAME = 'sink.bench.svc.cluster.local';
 
-const USAGE = `usage: npm run bench -- gateway [--rps 2000] [--seconds 10] [--concurrency 128] [--bulk-mb 512]`;
+const USAGE = `usage: npm run bench -- gateway [--rps 2000] [--seconds 10] [--concurrency 128] [--bulk-mb 512] [--client engine|node]`;
 
-function spawnFixture(args: string[]): Promise<{ child: ChildProcess; ports: number[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gateway-fixture.ts'), ...args], {
+/**
+ * The fixture bundled as the CLI is (bin/multicluster.js), so that the gateway runs the code a
+ * user runs: under the TypeScript loader every named function would also pay for keepNames.
+ */
+async function bundleFixture(dir: string): Promise<string> {
+  const out = join(dir, 'gateway-fixture.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, 'gateway-fixture.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: "import { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);" },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'error',
+  });
+  return out;
+}
+
+function spawnFixture(script: string, args: string[]): Promise<{ child: ChildProcess; ports: number[] }> {
+  const extra = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...(args[0] === 'gateway' ? extra : []), script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -40,6 +64,12 @@ function spawnFixture(args: string[]): Promise<{ child: ChildProcess; ports: num
       if (m) resolve({ child, ports: (m[1] ?? '').split(' ').map(Number) });
     });
     child.once('exit', (code) => reject(new Error(`fixture ${args[0]} exited with ${code}`)));
+  });
+}
+
+function dialPlain(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port, allowHalfOpen: true, noDelay: true }, () => resolve(c));
   });
 }
 
@@ -80,6 +110,7 @@ export const gatewayBenchmark: Benchmark = {
           seconds: { type: 'string', default: '10' },
           concurrency: { type: 'string', default: '128' },
           'bulk-mb': { type: 'string', default: '512' },
+          client: { type: 'string', default: 'engine' },
         },
         strict: true,
       }));
@@ -90,19 +121,23 @@ export const gatewayBenchmark: Benchmark = {
     const seconds = Number(values.seconds);
     const concurrency = Number(values.concurrency);
     const bulkBytes = Number(values['bulk-mb']) * 1024 * 1024;
+    const clientKind = values.client;
+    if (clientKind !== 'node' && clientKind !== 'engine') throw new BenchUsageError(`--client must be node or engine, not "${clientKind}"`);
     const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
     const client = await pki(dir);
-    const target = await spawnFixture(['target']);
+    const script = await bundleFixture(dir);
+    const target = await spawnFixture(script, ['target']);
     const [h2Port, sinkPort] = target.ports as [number, number];
-    const gateway = await spawnFixture(['gateway', dir, String(h2Port), String(sinkPort)]);
+    const gateway = await spawnFixture(script, ['gateway', dir, String(h2Port), String(sinkPort)]);
     const gwPort = gateway.ports[0] as number;
     progress(`target h2c :${h2Port}, sink :${sinkPort}, gateway :${gwPort} `);
-    const sessions = async (via: 'direct' | 'gateway', n: number): Promise<http2.ClientHttp2Session[]> =>
+    const open = (socket: Duplex): LoadSession =>
+      clientKind === 'node' ? nodeSession(http2.connect(`http://${H2_NAME}:80`, { createConnection: () => socket })) : engineSession(socket);
+    const sessions = async (via: 'direct' | 'gateway', n: number): Promise<LoadSession[]> =>
       Promise.all(
         Array.from({ length: n }, async () => {
-          if (via === 'direct') return http2.connect(`http://127.0.0.1:${h2Port}`);
-          const socket = await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 80, name: H2_NAME, protocol: 'http2' });
-          return http2.connect(`http://${H2_NAME}:80`, { createConnection: () => socket });
+          if (via === 'direct') return open(await dialPlain(h2Port));
+          return open(await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 80, name: H2_NAME, protocol: 'http2' }));
         }),
       );
     try {
@@ -128,9 +163,7 @@ export const gatewayBenchmark: Benchmark = {
         progress(`${via}: ${values['bulk-mb']} MB opaque TCP`);
         const sock =
           via === 'direct'
-            ? await new Promise<Socket>((r) => {
-                const c = connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true }, () => r(c));
-              })
+            ? await dialPlain(sinkPort)
             : await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 9000, name: SINK_NAME });
         const mbps = await bulk(sock, bulkBytes);
         const lat = summarize(fixed.latencies);
@@ -159,7 +192,7 @@ export const gatewayBenchmark: Benchmark = {
         rps: figures.rpsRatio >= GATEWAY_TARGETS.rpsRatio,
         bulk: figures.bulkRatio >= GATEWAY_TARGETS.bulkRatio,
       };
-      return { bench: 'gateway', rps, seconds, concurrency, ...result, ...figures, targets: GATEWAY_TARGETS, met };
+      return { bench: 'gateway', rps, seconds, concurrency, client: clientKind, ...result, ...figures, targets: GATEWAY_TARGETS, met };
     } finally {
       target.child.kill();
       gateway.child.kill();

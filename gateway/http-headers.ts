@@ -2,6 +2,7 @@
 // l5d-orig-proto honoured (HTTP/2 from the client, HTTP/1 to the target and marked back), the
 // gateway's Forwarded element and l5d-client-id added. Pure functions over header objects.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { FlatHeaders } from '../h2/hpack.ts';
 
 export const ORIG_PROTO = 'l5d-orig-proto';
 export const CLIENT_ID = 'l5d-client-id';
@@ -118,4 +119,71 @@ function originForm(url: string): string {
   const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(url);
   const path = m ? (m[1] ?? '') : url;
   return path === '' ? '/' : path.startsWith('/') || path === '*' ? path : `/${path}`;
+}
+
+// The same rules over the HTTP/2 relay's flat header lists ([name, value, ...]), which are
+// already lower-case; HTTP/2 forbids connection-specific fields, so none can be listed in
+// a Connection header worth honouring.
+
+/** Client HTTP/2 request → target HTTP/2 request, pseudo-headers first. */
+export function flatH2Request(headers: FlatHeaders, g: GatewayHeaders): FlatHeaders {
+  const out: FlatHeaders = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.charCodeAt(0) === 58 /* ':' */) out.push(name, headers[i + 1] as string);
+  }
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.charCodeAt(0) === 58 || name === 'forwarded' || name === CLIENT_ID) continue;
+    const value = headers[i + 1] as string;
+    if (HOP_BY_HOP.has(name) && !(name === 'te' && value === 'trailers')) continue;
+    out.push(name, value);
+  }
+  out.push('forwarded', g.forwarded, CLIENT_ID, g.clientId);
+  if (headers.sensitive !== undefined) out.sensitive = headers.sensitive;
+  return out;
+}
+
+/** Target HTTP/2 response headers or trailers → client, without connection-specific fields (and, for trailers, pseudo-headers). */
+export function flatEndToEnd(headers: FlatHeaders, trailers: boolean): FlatHeaders {
+  const out: FlatHeaders = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (HOP_BY_HOP.has(name) || (trailers && name.charCodeAt(0) === 58)) continue;
+    out.push(name, headers[i + 1] as string);
+  }
+  if (headers.sensitive !== undefined) out.sensitive = headers.sensitive;
+  return out;
+}
+
+/** The first value of `name`, if any. */
+export function flatGet(headers: FlatHeaders, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
+}
+
+/** Flat list → Node's header object (repeated names become arrays), for the HTTP/1 client. */
+export function flatToObject(headers: FlatHeaders): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    const value = headers[i + 1] as string;
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** Node's header object → flat list, lower-cased, pseudo-headers first. */
+export function objectToFlat(headers: OutgoingHttpHeaders | NodeJS.Dict<string>): FlatHeaders {
+  const pseudo: FlatHeaders = [];
+  const rest: FlatHeaders = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const n = name.toLowerCase();
+    const to = n.charCodeAt(0) === 58 ? pseudo : rest;
+    if (Array.isArray(value)) for (const v of value) to.push(n, String(v));
+    else to.push(n, String(value));
+  }
+  return pseudo.concat(rest);
 }

@@ -6,6 +6,9 @@ import type { Credentials } from './identity-source.ts';
 
 export const TRANSPORT_ALPN = 'transport.l5d.io/v1';
 
+/** A Linkerd proxy's TLS 1.3 suites, in its order: AES-128-GCM first, which is also the cheapest per byte here. */
+export const CIPHER_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+
 /** Why a handshaken connection is refused before any byte of the header is read. */
 export type ClientAuthFailure = 'no_client_cert' | 'client_cert_expired' | 'untrusted_client_cert' | 'no_client_identity';
 
@@ -19,6 +22,7 @@ export function secureContextOptions(c: Credentials): tls.SecureContextOptions {
     ca: c.trustAnchorsPem,
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
+    ciphers: CIPHER_SUITES,
   };
 }
 
@@ -27,6 +31,7 @@ export function serverTlsOptions(c: Credentials, alpn: readonly string[] | undef
   return {
     ...secureContextOptions(c),
     requestCert: true,
+    honorCipherOrder: true,
     // Checked after the handshake so each refusal is counted by reason (and a plaintext probe still answers).
     rejectUnauthorized: false,
     ...(alpn === undefined ? {} : { ALPNProtocols: [...alpn] }),

@@ -1,9 +1,9 @@
-// Connections from the gateway to target endpoints: one multiplexed HTTP/2 session per endpoint
+// Connections from the gateway to target endpoints: multiplexed HTTP/2 connections per endpoint
 // (prior knowledge, as a meshed target's proxy speaks it), a keep-alive HTTP/1 agent, and raw
 // TCP dials for opaque and upgraded connections.
 import { Agent } from 'node:http';
-import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { H2Connection } from '../h2/connection.ts';
 import { endpointKey, type Endpoint } from './balancer.ts';
 import { UpstreamConnectError } from './errors.ts';
 
@@ -14,7 +14,7 @@ export interface UpstreamOptions {
 }
 
 export class Upstreams {
-  readonly #sessions = new Map<string, http2.ClientHttp2Session>();
+  readonly #h2 = new Map<string, H2Connection[]>();
   readonly #opts: UpstreamOptions;
   readonly agent: Agent;
 
@@ -23,32 +23,40 @@ export class Upstreams {
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSocketsPerEndpoint ?? 256, scheduling: 'lifo', timeout: 60_000 });
   }
 
-  /** The endpoint's HTTP/2 session, dialing it if needed; failures surface on the stream. */
-  h2Session(e: Endpoint): http2.ClientHttp2Session {
+  /** A connection to the endpoint with room for another stream, dialing one if needed; failures surface as stream resets. */
+  h2Connection(e: Endpoint): H2Connection {
     const key = endpointKey(e);
-    const existing = this.#sessions.get(key);
-    if (existing && !existing.closed && !existing.destroyed) return existing;
-    const session = http2.connect(`http://${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.port}`, {
-      settings: { enablePush: false },
-      peerMaxConcurrentStreams: 1000,
-      // Small frames must not wait for Nagle: every added millisecond is the gateway's.
-      createConnection: () => connect({ host: e.ip, port: e.port, noDelay: true }),
-    });
+    let pool = this.#h2.get(key);
+    if (pool === undefined) {
+      pool = [];
+      this.#h2.set(key, pool);
+    }
+    for (const c of pool) if (c.available) return c;
+    // A sibling has learned the endpoint's stream limit: don't overrun it before this one's SETTINGS arrive.
+    const learned = pool.length > 0 ? Math.min(...pool.map((c) => c.peerMaxConcurrentStreams)) : undefined;
+    // Small frames must not wait for Nagle: every added millisecond is the gateway's.
+    const socket = connect({ host: e.ip, port: e.port, noDelay: true });
+    const list = pool;
     const forget = (): void => {
-      if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+      const i = list.indexOf(conn);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && this.#h2.get(key) === list) this.#h2.delete(key);
     };
-    session.on('close', forget);
-    session.on('goaway', forget);
-    session.on('error', forget);
+    const conn: H2Connection = new H2Connection(socket, {
+      role: 'client',
+      onGoaway: forget,
+      onClose: forget,
+      ...(learned === undefined ? {} : { assumedPeerMaxConcurrentStreams: learned }),
+    });
     const timer = setTimeout(() => {
-      if (!session.connecting) return;
+      if (!socket.connecting) return;
       forget();
-      session.destroy(new UpstreamConnectError({ cause: new Error(`connect to ${key} timed out`) }));
+      socket.destroy(new UpstreamConnectError({ cause: new Error(`connect to ${key} timed out`) }));
     }, this.#opts.connectTimeoutMs);
-    session.once('connect', () => clearTimeout(timer));
-    session.once('close', () => clearTimeout(timer));
-    this.#sessions.set(key, session);
-    return session;
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    pool.push(conn);
+    return conn;
   }
 
   /** A TCP connection to the endpoint, resolved once connected. */
@@ -72,8 +80,8 @@ export class Upstreams {
   }
 
   close(): void {
-    for (const s of this.#sessions.values()) s.close();
-    this.#sessions.clear();
+    for (const pool of this.#h2.values()) for (const c of pool) c.close();
+    this.#h2.clear();
     this.agent.destroy();
   }
 }
