@@ -2,10 +2,18 @@
 // (prior knowledge, as a meshed target's proxy speaks it), a keep-alive HTTP/1 agent, and raw
 // TCP dials for opaque and upgraded connections.
 import { Agent } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { H2Connection } from '../h2/connection.ts';
 import { endpointKey, type Endpoint } from './balancer.ts';
 import { UpstreamConnectError } from './errors.ts';
+
+/** Bytes a relayed socket may hold before its reader is paused: bounds memory per opaque connection. */
+export const RELAY_HIGH_WATER_MARK = 256 * 1024;
+
+/** net.connect with RELAY_HIGH_WATER_MARK (Node's Socket takes writableHighWaterMark; @types/node's options lack it). */
+function relayConnect(opts: TcpNetConnectOpts): Socket {
+  return connect({ ...opts, writableHighWaterMark: RELAY_HIGH_WATER_MARK } as TcpNetConnectOpts);
+}
 
 export interface UpstreamOptions {
   connectTimeoutMs: number;
@@ -35,7 +43,7 @@ export class Upstreams {
     // A sibling has learned the endpoint's stream limit: don't overrun it before this one's SETTINGS arrive.
     const learned = pool.length > 0 ? Math.min(...pool.map((c) => c.peerMaxConcurrentStreams)) : undefined;
     // Small frames must not wait for Nagle: every added millisecond is the gateway's.
-    const socket = connect({ host: e.ip, port: e.port, noDelay: true });
+    const socket = relayConnect({ host: e.ip, port: e.port, noDelay: true });
     const list = pool;
     const forget = (): void => {
       const i = list.indexOf(conn);
@@ -62,7 +70,9 @@ export class Upstreams {
   /** A TCP connection to the endpoint, resolved once connected. */
   dial(e: Endpoint): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: e.ip, port: e.port, allowHalfOpen: true, noDelay: true });
+      // TLS hands the relay one 16 KiB record at a time: with the default 16 KiB mark every record
+      // would pause the reader and go out in its own write; this lets one read's records leave together.
+      const socket = relayConnect({ host: e.ip, port: e.port, allowHalfOpen: true, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new UpstreamConnectError({ cause: new Error(`connect to ${endpointKey(e)} timed out`) }));
