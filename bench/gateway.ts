@@ -4,6 +4,7 @@
 // requests per second, and opaque TCP bulk throughput.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from '../bin/bundle-options.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
@@ -36,18 +37,7 @@ const USAGE = `usage: npm run bench -- gateway [--rps 2000] [--seconds 10] [--co
  */
 async function bundleFixture(dir: string): Promise<string> {
   const out = join(dir, 'gateway-fixture.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, 'gateway-fixture.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: "import { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);" },
-    minifyWhitespace: true,
-    minifySyntax: true,
-    logLevel: 'error',
-  });
+  await build({ entryPoints: [join(import.meta.dirname, 'gateway-fixture.ts')], outfile: out, logLevel: 'error', ...BUNDLE_OPTIONS });
   return out;
 }
 

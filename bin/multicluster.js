@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUNDLE_OPTIONS } from './bundle-options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SKIP = new Set(['node_modules', '.git', '.tmp', 'testdata', 'bench']);
@@ -28,7 +29,7 @@ function fingerprint(dir, hash) {
 
 async function bundle() {
   const hash = fingerprint(root, createHash('sha256'));
-  for (const f of ['package-lock.json', 'bin/multicluster.js']) {
+  for (const f of ['package-lock.json', 'bin/multicluster.js', 'bin/bundle-options.js']) {
     const st = statSync(join(root, f));
     hash.update(`${f}:${st.size}:${st.mtimeMs}\n`);
   }
@@ -42,16 +43,7 @@ async function bundle() {
       entryPoints: [join(root, 'cli', 'main.ts')],
       outfile: out,
       write: false,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // Bundled CommonJS packages call require(); give the ES module one.
-      banner: { js: "import { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);" },
-      // V8 keeps every loaded source in memory: drop white space and dead syntax (~7 MB of
-      // RSS), keep identifiers so stack traces still name functions.
-      minifyWhitespace: true,
-      minifySyntax: true,
+      ...BUNDLE_OPTIONS,
       // Beside the bundle, not inline: an inline map would sit in memory as part of the source.
       sourcemap: 'linked',
       logLevel: 'error',
