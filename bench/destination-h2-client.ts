@@ -4,6 +4,8 @@
 // 'grpc-node.flow_control_window' is set, and that raises the stream window with it. Messages
 // stay bytes (a proxy decodes its own); gRPC framing is a 5-byte prefix (flag, big-endian length).
 import * as http2 from 'node:http2';
+import { connect as tcpConnect } from 'node:net';
+import { H2Connection } from '../h2/connection.ts';
 
 /** HTTP/2 receive windows the client advertises. */
 export interface ClientWindows {
@@ -95,7 +97,14 @@ export class MessageDeframer {
 }
 
 /** One HTTP/2 connection (one proxy's) carrying server-streaming gRPC calls. */
-export class GrpcH2Connection {
+export interface GrpcStreamingConnection {
+  readonly windows: ClientWindows;
+  serverStream(path: string, request: Buffer, handlers: CallHandlers): ServerStreamCall;
+  close(): void;
+}
+
+/** The same over node:http2 (nghttp2). */
+export class GrpcH2Connection implements GrpcStreamingConnection {
   readonly #session: http2.ClientHttp2Session;
 
   private constructor(session: http2.ClientHttp2Session) {
@@ -178,5 +187,94 @@ export class GrpcH2Connection {
 
   close(): void {
     this.#session.destroy();
+  }
+}
+
+/**
+ * The same over the frame engine of h2/: nghttp2 hands every DATA frame to JavaScript as a
+ * stream event, which on two shared cores takes CPU from the destination under test; a proxy's
+ * client (Rust) costs next to nothing. Same windows, same WINDOW_UPDATE policy (at half a window).
+ */
+export class EngineGrpcConnection implements GrpcStreamingConnection {
+  readonly #conn: H2Connection;
+  readonly #windows: ClientWindows;
+
+  private constructor(conn: H2Connection, windows: ClientWindows) {
+    this.#conn = conn;
+    this.#windows = windows;
+  }
+
+  static connect(address: string, windows: ClientWindows, timeoutMs = 10_000): Promise<EngineGrpcConnection> {
+    const i = address.lastIndexOf(':');
+    const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(i + 1));
+    return new Promise((resolve, reject) => {
+      const socket = tcpConnect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no HTTP/2 connection to ${address} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const conn = new H2Connection(socket, { role: 'client', streamWindow: windows.streamBytes, connectionWindow: windows.connectionBytes });
+        resolve(new EngineGrpcConnection(conn, windows));
+      });
+    });
+  }
+
+  get windows(): ClientWindows {
+    return this.#windows;
+  }
+
+  serverStream(path: string, request: Buffer, handlers: CallHandlers): ServerStreamCall {
+    const authority = 'linkerd-dst-headless.linkerd.svc.cluster.local:8086';
+    const s = this.#conn.request(
+      [':method', 'POST', ':scheme', 'http', ':authority', authority, ':path', path, 'content-type', 'application/grpc', 'te', 'trailers'],
+      false,
+    );
+    s.sendData(frameMessage(request), true);
+    const deframer = new MessageDeframer();
+    let ended = false;
+    let status: CallEnd | undefined;
+    const finish = (how: CallEnd): void => {
+      if (ended) return;
+      ended = true;
+      handlers.end(how);
+    };
+    s.onHeaders = (h) => {
+      for (let i = 0; i < h.length; i += 2) {
+        if (h[i] !== 'grpc-status') continue;
+        const details = h.indexOf('grpc-message');
+        status = {
+          kind: 'status',
+          code: Number(h[i + 1]),
+          details: details >= 0 && details % 2 === 0 ? decodeURIComponent(h[details + 1] ?? '') : '',
+        };
+      }
+    };
+    s.onData = (chunk) => {
+      let messages: ReceivedMessage[];
+      try {
+        messages = deframer.push(chunk);
+      } catch (err) {
+        s.reset(0x1);
+        finish({ kind: 'failed', reason: err instanceof Error ? err.message : String(err) });
+        return;
+      }
+      // A proxy reads as it goes: the window goes back as soon as the bytes are taken.
+      s.consumeAll();
+      for (const m of messages) handlers.message(m);
+    };
+    s.onReset = (code) => finish({ kind: 'failed', reason: `stream reset (RST code ${code})` });
+    s.onClose = () => finish(status ?? { kind: 'failed', reason: 'stream closed without a gRPC status' });
+    return { cancel: () => s.reset(0x8) };
+  }
+
+  close(): void {
+    this.#conn.destroy();
   }
 }

@@ -13,7 +13,13 @@ import { startDestination, type DestinationProcess } from '../e2e/fixtures/desti
 import { benchPair } from './bench-pair.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { BENCH_NS, createBenchObjects, endpointIp, MIRROR, sliceName, TARGET_PORT } from './destination-fixture.ts';
-import { GrpcH2Connection, PROXY_WINDOWS, type ServerStreamCall } from './destination-h2-client.ts';
+import {
+  EngineGrpcConnection,
+  GrpcH2Connection,
+  PROXY_WINDOWS,
+  type GrpcStreamingConnection,
+  type ServerStreamCall,
+} from './destination-h2-client.ts';
 import { CpuMeter, memoryStats } from './proc-stats.ts';
 import { roundMs, summarize } from './quantiles.ts';
 
@@ -28,10 +34,11 @@ interface Config {
   connections: number;
   clientStreamWindow: number;
   clientConnWindow: number;
+  client: 'engine' | 'node';
 }
 
 const USAGE = `usage: npm run bench -- destination [--streams 1000] [--endpoints 5000] [--slice-size 100] [--changes 40] [--batch 100] [--connections 20]
-                                       [--client-stream-window 65535] [--client-conn-window 1048576]
+                                       [--client-stream-window 65535] [--client-conn-window 1048576] [--client engine|node]
   --streams      concurrent Get streams on the one Service (default 1000)
   --endpoints    remote endpoints, written as EndpointSlices of --slice-size (default 5000 in slices of 100)
   --changes      single-endpoint changes (alternately not ready / ready again) measured for fan-out (default 40)
@@ -39,7 +46,8 @@ const USAGE = `usage: npm run bench -- destination [--streams 1000] [--endpoints
   --connections  HTTP/2 connections the streams are spread over, as many proxies would (default 20)
   --client-stream-window, --client-conn-window
                  the clients' HTTP/2 receive windows in bytes (default a linkerd2-proxy's: 65535 a stream,
-                 1048576 a connection; --client-conn-window 65535 is what grpc-js clients advertise)`;
+                 1048576 a connection; --client-conn-window 65535 is what grpc-js clients advertise)
+  --client       engine (h2/'s frame engine, default) or node (node:http2): the client's own CPU is on the measured machine`;
 
 function parseConfig(argv: readonly string[]): Config {
   let values;
@@ -55,6 +63,7 @@ function parseConfig(argv: readonly string[]): Config {
         connections: { type: 'string', default: '20' },
         'client-stream-window': { type: 'string', default: String(PROXY_WINDOWS.streamBytes) },
         'client-conn-window': { type: 'string', default: String(PROXY_WINDOWS.connectionBytes) },
+        client: { type: 'string', default: 'engine' },
       },
       strict: true,
       allowPositionals: false,
@@ -77,7 +86,13 @@ function parseConfig(argv: readonly string[]): Config {
     // HTTP/2 windows: at least the protocol's initial 65,535, at most 2^31-1.
     clientStreamWindow: int('client-stream-window', values['client-stream-window'], 65_535, 2 ** 31 - 1),
     clientConnWindow: int('client-conn-window', values['client-conn-window'], 65_535, 2 ** 31 - 1),
+    client: clientKind(values.client),
   };
+}
+
+function clientKind(v: string): 'engine' | 'node' {
+  if (v === 'engine' || v === 'node') return v;
+  throw new BenchUsageError(`invalid --client "${v}": use engine (h2/, the default) or node (node:http2)`);
 }
 
 /** The largest time of each batch of streams after the first (cold) one. */
@@ -104,7 +119,7 @@ export const destinationBenchmark: Benchmark = {
     const cfg = parseConfig(argv);
     const machine = { cpus: cpus().length, node: process.version, loadavg_1m_at_start: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
     const env = await benchPair(progress);
-    const connections: GrpcH2Connection[] = [];
+    const connections: GrpcStreamingConnection[] = [];
     const calls: ServerStreamCall[] = [];
     /** Set once the run is over: the streams' ends are then ours. */
     let closing = false;
@@ -149,7 +164,7 @@ export const destinationBenchmark: Benchmark = {
       let expectation: Expectation | undefined;
       const open = (i: number): Promise<void> =>
         new Promise((resolve, reject) => {
-          const conn = connections[i % connections.length] as GrpcH2Connection;
+          const conn = connections[i % connections.length] as GrpcStreamingConnection;
           let first = true;
           const started = performance.now();
           const call = conn.serverStream(DESTINATION_GET_PATH, request, {
@@ -188,7 +203,10 @@ export const destinationBenchmark: Benchmark = {
       // Connections are set up before any stream is timed: proxies hold theirs open.
       for (let i = 0; i < cfg.connections; i++) {
         connections.push(
-          await GrpcH2Connection.connect(dest.address, { streamBytes: cfg.clientStreamWindow, connectionBytes: cfg.clientConnWindow }),
+          await (cfg.client === 'engine' ? EngineGrpcConnection : GrpcH2Connection).connect(dest.address, {
+            streamBytes: cfg.clientStreamWindow,
+            connectionBytes: cfg.clientConnWindow,
+          }),
         );
       }
       const clientWindows = connections[0]?.windows;
@@ -277,6 +295,7 @@ export const destinationBenchmark: Benchmark = {
         config: cfg,
         destination_node_options: nodeOptions ?? null,
         // What the client connections advertised (read back from the HTTP/2 sessions).
+        client: cfg.client,
         client_windows: clientWindows ? { stream_bytes: clientWindows.streamBytes, connection_bytes: clientWindows.connectionBytes } : null,
         endpoints_have_pods: false,
         first_update_ms: { cold_first_stream: ms(coldMs), p50: ms(first?.p50), p99: ms(first?.p99), max: ms(first?.max) },

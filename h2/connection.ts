@@ -45,6 +45,13 @@ export interface H2ConnectionOptions {
 
 const noop = (): void => undefined;
 
+/** A frame's payload length, checked against the SETTINGS_MAX_FRAME_SIZE we advertise (the default). */
+function frameLength(buf: Buffer, at: number): number {
+  const len = ((buf[at] as number) << 16) | ((buf[at + 1] as number) << 8) | (buf[at + 2] as number);
+  if (len > DEFAULT_MAX_FRAME) throw new H2ConnectionError(ErrorCode.frameSize, `frame of ${len} bytes exceeds SETTINGS_MAX_FRAME_SIZE`);
+  return len;
+}
+
 export class H2Stream {
   readonly id: number;
   readonly conn: H2Connection;
@@ -400,9 +407,15 @@ export class H2Connection {
 
   #receive(chunk: Buffer): void {
     if (this.#destroyed) return;
-    let buf = this.#in === undefined ? chunk : Buffer.concat([this.#in, chunk]);
-    this.#in = undefined;
     try {
+      let buf = chunk;
+      if (this.#in !== undefined) {
+        // Complete only the frame that straddled the last read: copying the whole new chunk onto
+        // it would copy every byte of a bulk transfer once more.
+        const rest = this.#completePending(buf);
+        if (rest === undefined) return;
+        buf = rest;
+      }
       if (this.#prefaceLeft > 0) {
         const n = Math.min(this.#prefaceLeft, buf.length);
         const from = PREFACE.length - this.#prefaceLeft;
@@ -412,20 +425,50 @@ export class H2Connection {
       }
       let at = 0;
       while (buf.length - at >= FRAME_HEADER_BYTES && !this.#destroyed) {
-        const len = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
-        if (len > DEFAULT_MAX_FRAME) throw new H2ConnectionError(ErrorCode.frameSize, `frame of ${len} bytes exceeds SETTINGS_MAX_FRAME_SIZE`);
+        const len = frameLength(buf, at);
         if (buf.length - at < FRAME_HEADER_BYTES + len) break;
-        const type = buf[at + 3]!;
-        const flags = buf[at + 4]!;
-        const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len);
-        at += FRAME_HEADER_BYTES + len;
-        this.#frame(type, flags, streamId, payload);
+        at += this.#frameAt(buf, at, len);
       }
-      if (at < buf.length && !this.#destroyed) this.#in = Buffer.from(buf.subarray(at));
+      // Socket chunks are never reused, so the tail can stay a view of this one.
+      if (at < buf.length && !this.#destroyed) this.#in = buf.subarray(at);
     } catch (err) {
       this.#fail(err);
     }
+  }
+
+  /** Feeds a partial frame with the head of `chunk`; returns what follows it, or undefined while still partial. */
+  #completePending(chunk: Buffer): Buffer | undefined {
+    let pending = this.#in as Buffer;
+    let buf = chunk;
+    this.#in = undefined;
+    if (pending.length < FRAME_HEADER_BYTES) {
+      const take = Math.min(FRAME_HEADER_BYTES - pending.length, buf.length);
+      pending = Buffer.concat([pending, buf.subarray(0, take)]);
+      buf = buf.subarray(take);
+      if (pending.length < FRAME_HEADER_BYTES) {
+        this.#in = pending;
+        return undefined;
+      }
+    }
+    const want = FRAME_HEADER_BYTES + frameLength(pending, 0);
+    const take = Math.min(want - pending.length, buf.length);
+    if (take > 0) pending = Buffer.concat([pending, buf.subarray(0, take)]);
+    buf = buf.subarray(take);
+    if (pending.length < want) {
+      this.#in = pending;
+      return undefined;
+    }
+    this.#frameAt(pending, 0, want - FRAME_HEADER_BYTES);
+    return buf;
+  }
+
+  /** Dispatches the frame at `at` whose payload is `len` bytes; returns its size. */
+  #frameAt(buf: Buffer, at: number, len: number): number {
+    const type = buf[at + 3] as number;
+    const flags = buf[at + 4] as number;
+    const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
+    this.#frame(type, flags, streamId, buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len));
+    return FRAME_HEADER_BYTES + len;
   }
 
   #frame(type: number, flags: number, streamId: number, p: Buffer): void {
