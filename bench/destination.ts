@@ -35,10 +35,11 @@ interface Config {
   clientStreamWindow: number;
   clientConnWindow: number;
   client: 'engine' | 'node';
+  warmup: number;
 }
 
 const USAGE = `usage: npm run bench -- destination [--streams 1000] [--endpoints 5000] [--slice-size 100] [--changes 40] [--batch 100] [--connections 20]
-                                       [--client-stream-window 65535] [--client-conn-window 1048576] [--client engine|node]
+                                       [--client-stream-window 65535] [--client-conn-window 1048576] [--client engine|node] [--warmup 100]
   --streams      concurrent Get streams on the one Service (default 1000)
   --endpoints    remote endpoints, written as EndpointSlices of --slice-size (default 5000 in slices of 100)
   --changes      single-endpoint changes (alternately not ready / ready again) measured for fan-out (default 40)
@@ -47,7 +48,8 @@ const USAGE = `usage: npm run bench -- destination [--streams 1000] [--endpoints
   --client-stream-window, --client-conn-window
                  the clients' HTTP/2 receive windows in bytes (default a linkerd2-proxy's: 65535 a stream,
                  1048576 a connection; --client-conn-window 65535 is what grpc-js clients advertise)
-  --client       engine (h2/'s frame engine, default) or node (node:http2): the client's own CPU is on the measured machine`;
+  --client       engine (h2/'s frame engine, default) or node (node:http2): the client's own CPU is on the measured machine
+  --warmup       streams opened together and cancelled before the measured ones (default 100; 0 measures from cold)`;
 
 function parseConfig(argv: readonly string[]): Config {
   let values;
@@ -64,6 +66,7 @@ function parseConfig(argv: readonly string[]): Config {
         'client-stream-window': { type: 'string', default: String(PROXY_WINDOWS.streamBytes) },
         'client-conn-window': { type: 'string', default: String(PROXY_WINDOWS.connectionBytes) },
         client: { type: 'string', default: 'engine' },
+        warmup: { type: 'string', default: '100' },
       },
       strict: true,
       allowPositionals: false,
@@ -87,6 +90,7 @@ function parseConfig(argv: readonly string[]): Config {
     clientStreamWindow: int('client-stream-window', values['client-stream-window'], 65_535, 2 ** 31 - 1),
     clientConnWindow: int('client-conn-window', values['client-conn-window'], 65_535, 2 ** 31 - 1),
     client: clientKind(values.client),
+    warmup: int('warmup', values.warmup, 0, 100_000),
   };
 }
 
@@ -162,7 +166,11 @@ export const destinationBenchmark: Benchmark = {
       const firstUpdate: number[] = [];
       const firstBytes: number[] = [];
       let expectation: Expectation | undefined;
-      const open = (i: number): Promise<void> =>
+      /** Warm-up streams: measured apart, then cancelled (their ends are expected). */
+      const warmupTimes: number[] = [];
+      const warmupCalls: ServerStreamCall[] = [];
+      let warmupOver = false;
+      const open = (i: number, warmup = false): Promise<void> =>
         new Promise((resolve, reject) => {
           const conn = connections[i % connections.length] as GrpcStreamingConnection;
           let first = true;
@@ -173,11 +181,15 @@ export const destinationBenchmark: Benchmark = {
               const at = performance.now();
               if (first) {
                 first = false;
-                firstUpdate[i] = at - started;
-                firstBytes[i] = m.length;
+                if (warmup) warmupTimes[i] = at - started;
+                else {
+                  firstUpdate[i] = at - started;
+                  firstBytes[i] = m.length;
+                }
                 resolve();
                 return;
               }
+              if (warmup) return;
               const e = expectation;
               if (!e || e.at[i] !== undefined || m.length > 4096) return;
               // Every stream gets the same bytes: decode once, then compare (the bench client's own CPU
@@ -190,14 +202,14 @@ export const destinationBenchmark: Benchmark = {
               }
             },
             end: (how) => {
-              if (closing) return;
+              if (closing || (warmup && warmupOver)) return;
               const why = how.kind === 'status' ? `gRPC status ${how.code}: ${how.details}` : how.reason;
               const err = new Error(`Get stream ${i} ended: ${why}`);
               if (first) reject(err);
               else progress(err.message);
             },
           });
-          calls.push(call);
+          (warmup ? warmupCalls : calls).push(call);
         });
 
       // Connections are set up before any stream is timed: proxies hold theirs open.
@@ -213,6 +225,16 @@ export const destinationBenchmark: Benchmark = {
       progress('stream 1 (cold: the remote watches start)');
       await open(0);
       const coldMs = firstUpdate[0] as number;
+      // A destination serves proxies for days: new streams meet a warm process. One batch opened and
+      // cancelled first takes the JIT and the connections' windows past their cold start; its own
+      // times are reported apart (first_update_warmup_ms), as the mirror benchmark's warm-up round is.
+      if (cfg.warmup > 0) {
+        progress(`warm-up: ${cfg.warmup} streams, opened together and then cancelled`);
+        await Promise.all(Array.from({ length: cfg.warmup }, (_, k) => open(k, true)));
+        warmupOver = true;
+        for (const c of warmupCalls) c.cancel();
+        await new Promise((r) => setTimeout(r, 500));
+      }
       const meter = new CpuMeter(pids);
       progress(`opening ${cfg.streams - 1} more streams, ${cfg.batch} at a time`);
       for (let from = 1; from < cfg.streams; from += cfg.batch) {
@@ -281,6 +303,7 @@ export const destinationBenchmark: Benchmark = {
       }
       const rssEnd = memoryStats(dest.proc.pid);
       const first = summarize(firstUpdate.slice(1));
+      const warmup = summarize(warmupTimes.filter((x) => x !== undefined));
       const fan = summarize(fanout);
       const all = summarize(allStreams);
       const ref = summarize(referenceMs);
@@ -296,6 +319,7 @@ export const destinationBenchmark: Benchmark = {
         destination_node_options: nodeOptions ?? null,
         // What the client connections advertised (read back from the HTTP/2 sessions).
         client: cfg.client,
+        first_update_warmup_ms: warmup ? { p50: ms(warmup.p50), p99: ms(warmup.p99), max: ms(warmup.max) } : null,
         client_windows: clientWindows ? { stream_bytes: clientWindows.streamBytes, connection_bytes: clientWindows.connectionBytes } : null,
         endpoints_have_pods: false,
         first_update_ms: { cold_first_stream: ms(coldMs), p50: ms(first?.p50), p99: ms(first?.p99), max: ms(first?.max) },
