@@ -223,3 +223,21 @@ test('server role: a bad preface is a connection error, answered with GOAWAY', a
   assert.ok(goawayAt > 0, 'GOAWAY frame present');
   assert.equal(all.readUInt32BE(goawayAt + 10), ErrorCode.protocol);
 });
+
+test('server role: a header block continued past the header-list limit (CONTINUATION flood) ends the connection', async (t) => {
+  const { port } = await engineServer(t, () => assert.fail('no stream may open'));
+  const socket = connect({ host: '127.0.0.1', port });
+  t.after(() => socket.destroy());
+  const got: Buffer[] = [];
+  socket.on('data', (c: Buffer) => got.push(c));
+  socket.on('error', () => undefined);
+  const piece = Buffer.alloc(16_000, 0x40);
+  const frames = [PREFACE, frame(FrameType.settings, 0, 0), frame(FrameType.headers, 0, 1, piece)];
+  for (let i = 0; i < 8; i++) frames.push(frame(FrameType.continuation, 0, 1, piece));
+  socket.write(Buffer.concat(frames));
+  await new Promise((r) => socket.once('close', r));
+  const all = Buffer.concat(got);
+  const goawayAt = all.indexOf(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x00]));
+  assert.ok(goawayAt > 0, 'GOAWAY frame present');
+  assert.equal(all.readUInt32BE(goawayAt + 10), ErrorCode.enhanceYourCalm);
+});

@@ -251,7 +251,9 @@ export class H2Connection {
   #nextStreamId: number;
   #lastPeerStream = 0;
   /** A header block being continued in CONTINUATION frames. */
-  #continuing: { streamId: number; flags: number; parts: Buffer[] } | undefined;
+  #continuing: { streamId: number; flags: number; parts: Buffer[]; bytes: number } | undefined;
+  /** Encoded header block limit: HPACK never needs more octets than the decoded list it stands for. */
+  readonly #maxHeaderBlock: number;
   #goawaySent = false;
   #goawayReceived = false;
   #destroyed = false;
@@ -268,6 +270,7 @@ export class H2Connection {
     this.#maxConcurrent = o.maxConcurrentStreams ?? 1000;
     if (o.assumedPeerMaxConcurrentStreams !== undefined) this.#peerMaxConcurrent = o.assumedPeerMaxConcurrentStreams;
     this.#decoder = new HpackDecoder({ maxHeaderListSize: o.maxHeaderListSize ?? 65_536 });
+    this.#maxHeaderBlock = o.maxHeaderListSize ?? 65_536;
     if (!this.#server) this.writeRaw(PREFACE);
     const settings: Array<[number, number]> = [
       [Setting.initialWindowSize, this.streamWindow],
@@ -484,6 +487,9 @@ export class H2Connection {
         const c = this.#continuing;
         if (c === undefined || c.streamId !== streamId) throw new H2ConnectionError(ErrorCode.protocol, 'unexpected CONTINUATION');
         c.parts.push(Buffer.from(p));
+        c.bytes += p.length;
+        // A header block that never ends (the CONTINUATION flood) is cut off, not buffered.
+        if (c.bytes > this.#maxHeaderBlock) throw new H2ConnectionError(ErrorCode.enhanceYourCalm, `header block over ${this.#maxHeaderBlock} bytes`);
         if ((flags & Flag.endHeaders) !== 0) {
           this.#continuing = undefined;
           this.#headerBlock(c.streamId, c.flags, Buffer.concat(c.parts));
@@ -547,7 +553,7 @@ export class H2Connection {
     }
     if ((flags & Flag.priority) !== 0) block = block.subarray(5);
     if ((flags & Flag.endHeaders) === 0) {
-      this.#continuing = { streamId, flags, parts: [Buffer.from(block)] };
+      this.#continuing = { streamId, flags, parts: [Buffer.from(block)], bytes: block.length };
       return;
     }
     this.#headerBlock(streamId, flags, block);
