@@ -11,6 +11,7 @@ import { createIdentityIssuer } from '../identity/issuer.ts';
 import { issueLeaf } from '../identity/leaf.ts';
 import { loadSigningCa } from '../identity/signing-ca.ts';
 import { createTrustAnchor } from '../identity/trust-anchor.ts';
+import { h2Request } from '../e2e/fixtures/linkerd-client.ts';
 import { createLogger } from '../log/logger.ts';
 import { P2cBalancer } from './balancer.ts';
 import { GatewayDomainInvalidError } from './errors.ts';
@@ -93,27 +94,6 @@ async function setup(
   };
 }
 
-interface Reply {
-  headers: http2.IncomingHttpHeaders;
-  body: Buffer;
-  trailers: http2.IncomingHttpHeaders | undefined;
-}
-
-function send(s: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = s.request(headers);
-    let got: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders | undefined;
-    const parts: Buffer[] = [];
-    req.on('response', (h) => (got = h));
-    req.on('trailers', (h: http2.IncomingHttpHeaders) => (trailers = h));
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve({ headers: got, body: Buffer.concat(parts), trailers }));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 test('the relay rewrites request headers as the gateway must, keeps never-indexed fields never-indexed, and passes the response through', async (t) => {
@@ -124,7 +104,7 @@ test('the relay rewrites request headers as the gateway must, keeps never-indexe
     s.end('hello');
   });
   const s = await session();
-  const reply = await send(s, {
+  const reply = await h2Request(s, {
     ':method': 'GET',
     ':path': '/q?x=1',
     forwarded: 'for=10.0.0.1',
@@ -159,7 +139,7 @@ test('4 MB each way passes every window on both legs, and the trailers arrive', 
   const s = await session();
   const upload = Buffer.alloc(2 * 1024 * 1024);
   for (let i = 0; i < upload.length; i++) upload[i] = (i * 7) % 256;
-  const reply = await send(s, { ':method': 'POST', ':path': '/echo' }, upload);
+  const reply = await h2Request(s, { ':method': 'POST', ':path': '/echo' }, upload);
   assert.equal(reply.body.length, 2 * upload.length);
   assert.equal(sha(reply.body), sha(Buffer.concat([upload, upload])));
   assert.equal(reply.trailers?.['x-sha'], sha(upload));
@@ -181,8 +161,8 @@ test('requests beyond the target connection stream limit open another connection
   );
   const s = await session();
   // The gateway learns the limit from the target's SETTINGS on its first connection.
-  await send(s, { ':path': '/warm' });
-  const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => send(s, { ':path': `/${i}` })));
+  await h2Request(s, { ':path': '/warm' });
+  const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => h2Request(s, { ':path': `/${i}` })));
   assert.deepEqual(
     replies.map((r) => r.headers[':status']),
     [200, 200, 200, 200, 200, 200],
@@ -204,19 +184,19 @@ test('a target that resets mid-response resets the client stream; the next reque
     s.end('fine');
   });
   const s = await session();
-  await assert.rejects(send(s, { ':path': '/breaks' }), (err: Error & { code?: string }) => err.code === 'ERR_HTTP2_STREAM_ERROR');
-  const ok = await send(s, { ':path': '/next' });
+  await assert.rejects(h2Request(s, { ':path': '/breaks' }), (err: Error & { code?: string }) => err.code === 'ERR_HTTP2_STREAM_ERROR');
+  const ok = await h2Request(s, { ':path': '/next' });
   assert.equal(ok.body.toString(), 'fine');
 });
 
 test('an unknown name is answered by the gateway itself with 404 and l5d-proxy-error, over the same relay', async (t) => {
   const { session } = await setup(t, (s) => s.respond({ ':status': 200 }, { endStream: true }));
   const s = await session('nope.demo.svc.cluster.local');
-  const reply = await send(s, { ':path': '/' });
+  const reply = await h2Request(s, { ':path': '/' });
   assert.equal(reply.headers[':status'], 404);
   assert.equal(reply.headers['l5d-proxy-error'], 'bad gateway domain');
   assert.equal(reply.body.toString(), 'bad gateway domain\n');
-  const grpc = await send(s, { ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc' }, Buffer.alloc(5));
+  const grpc = await h2Request(s, { ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc' }, Buffer.alloc(5));
   assert.equal(grpc.headers[':status'], 200);
   assert.equal(grpc.headers['grpc-status'], '5');
 });

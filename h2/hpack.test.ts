@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import fc from 'fast-check';
 import hpack from 'hpack.js';
 import { HpackDecoder, HpackEncoder, HpackError, type FlatHeaders } from './hpack.ts';
+import { Flag, FrameType, Setting } from './frames.ts';
 import { HUFFMAN_CODE } from './huffman-table.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -370,13 +371,9 @@ class RawH2Client {
     }
   }
 }
-const DATA = 0x0;
-const HEADERS = 0x1;
-const SETTINGS = 0x4;
-const GOAWAY = 0x7;
-const END_STREAM = 0x1;
-const END_HEADERS = 0x4;
-const SETTINGS_HEADER_TABLE_SIZE = 0x1;
+const { data: DATA, headers: HEADERS, settings: SETTINGS, goaway: GOAWAY } = FrameType;
+const { endStream: END_STREAM, endHeaders: END_HEADERS } = Flag;
+const SETTINGS_HEADER_TABLE_SIZE = Setting.headerTableSize;
 
 test('nghttp2 (node:http2) decodes our requests and we decode its responses, several on one connection', { timeout: 10_000 }, async () => {
   const server = http2.createServer({ settings: { headerTableSize: 1024 } });
