@@ -8,6 +8,7 @@ import { containerSecurityContext, podEnv, podSecurityContext, tmpMount, tmpVolu
 import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';
 import { CREATED_BY, INJECT_ANNOTATION } from './version.ts';
+import { clusterRoleBinding, serviceAccountSubject } from './rbac.ts';
 
 export const IDENTITY_PORT = 8080;
 export const IDENTITY_ADMIN_PORT = 9990;
@@ -121,17 +122,11 @@ function renderDestination(o: ControlPlaneOptions): Manifest[] {
 }
 
 function serviceAccountWithRole(name: string, ns: string, rules: V1PolicyRule[]): Manifest[] {
-  const subjects = [{ kind: 'ServiceAccount', name, namespace: ns }];
+  const subjects = [serviceAccountSubject(name, ns)];
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns, annotations } },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${name}-${ns}`, annotations }, rules },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: `${name}-${ns}`, annotations },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${name}-${ns}` },
-      subjects,
-    },
+    clusterRoleBinding({ name: `${name}-${ns}`, annotations }, `${name}-${ns}`, subjects),
   ];
 }
 

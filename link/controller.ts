@@ -8,6 +8,7 @@ import type { Manifest } from './manifest.ts';
 import { LINK_GROUP, LINK_PLURAL } from '../model/link-types.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, INJECT_ANNOTATION } from './version.ts';
+import { clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
 
 export interface ControllerOptions {
   linkName: string;
@@ -58,17 +59,11 @@ export function renderController(opts: ControllerOptions): Manifest[] {
   const labels = { [EXTENSION_LABEL]: EXTENSION_VALUE, ...selector };
   const annotations = { 'linkerd.io/created-by': CREATED_BY };
   const roleName = `controller-read-remote-creds-${linkName}`;
-  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  const subjects = [serviceAccountSubject(name, namespace)];
 
   const objects: Manifest[] = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels, annotations } },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: `${CONTROLLER_CLUSTER_ROLE}-${linkName}`, labels, annotations },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CONTROLLER_CLUSTER_ROLE },
-      subjects,
-    },
+    clusterRoleBinding({ name: `${CONTROLLER_CLUSTER_ROLE}-${linkName}`, labels, annotations }, CONTROLLER_CLUSTER_ROLE, subjects),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -82,13 +77,7 @@ export function renderController(opts: ControllerOptions): Manifest[] {
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       ],
     },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: roleName, namespace, labels, annotations },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
-      subjects,
-    },
+    roleBinding({ name: roleName, namespace, labels, annotations }, roleName, subjects),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

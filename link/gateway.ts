@@ -5,6 +5,7 @@ import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume } fro
 import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';
 import { CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, INJECT_ANNOTATION } from './version.ts';
+import { clusterRoleBinding, serviceAccountSubject } from './rbac.ts';
 
 export type GatewayServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
 export const GATEWAY_SERVICE_TYPES: readonly GatewayServiceType[] = ['LoadBalancer', 'NodePort', 'ClusterIP'];
@@ -86,13 +87,9 @@ export function renderGateway(opts: GatewayOptions): Manifest[] {
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'get', 'watch'] },
       ],
     },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: `${name}-${namespace}`, labels: { [EXTENSION_LABEL]: EXTENSION_VALUE } },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${name}-${namespace}` },
-      subjects: [{ kind: 'ServiceAccount', name, namespace }],
-    },
+    clusterRoleBinding({ name: `${name}-${namespace}`, labels: { [EXTENSION_LABEL]: EXTENSION_VALUE } }, `${name}-${namespace}`, [
+      serviceAccountSubject(name, namespace),
+    ]),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

@@ -7,6 +7,7 @@ import { containerSecurityContext, podEnv, podSecurityContext, tmpMount, tmpVolu
 import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE } from './version.ts';
+import { clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
 
 export const LOCAL_MIRROR_NAME = 'linkerd-local-service-mirror';
 
@@ -24,16 +25,10 @@ export function renderLocalMirror(o: LocalMirrorOptions): Manifest[] {
   const selector = { component: 'local-service-mirror' };
   const labels = { [EXTENSION_LABEL]: EXTENSION_VALUE, ...selector };
   const annotations = { 'linkerd.io/created-by': CREATED_BY };
-  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  const subjects = [serviceAccountSubject(name, namespace)];
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels, annotations } },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: `${CONTROLLER_CLUSTER_ROLE}-local`, labels, annotations },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CONTROLLER_CLUSTER_ROLE },
-      subjects,
-    },
+    clusterRoleBinding({ name: `${CONTROLLER_CLUSTER_ROLE}-local`, labels, annotations }, CONTROLLER_CLUSTER_ROLE, subjects),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -43,13 +38,7 @@ export function renderLocalMirror(o: LocalMirrorOptions): Manifest[] {
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       ],
     },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name, namespace, labels, annotations },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects,
-    },
+    roleBinding({ name, namespace, labels, annotations }, name, subjects),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

@@ -4,6 +4,7 @@
 import { TRUST_ROOTS_CONFIGMAP } from './check-trust.ts';
 import type { Manifest } from './manifest.ts';
 import { CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, SA_NAME_ANNOTATION, SA_TOKEN_SECRET_TYPE } from './version.ts';
+import { clusterRoleBinding, serviceAccountSubject } from './rbac.ts';
 
 export interface RemoteAccessOptions {
   serviceAccountName: string;
@@ -47,13 +48,7 @@ export function renderRemoteAccess(opts: RemoteAccessOptions): Manifest[] {
       type: SA_TOKEN_SECRET_TYPE,
       metadata: { name: `${sa}-token`, namespace, labels, annotations: { [SA_NAME_ANNOTATION]: sa, ...annotations } },
     },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: sa, labels, annotations },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
-      subjects: [{ kind: 'ServiceAccount', name: sa, namespace }],
-    },
+    clusterRoleBinding({ name: sa, labels, annotations }, sa, [serviceAccountSubject(sa, namespace)]),
   ];
 }
 
