@@ -8,7 +8,7 @@ import type { Manifest } from './manifest.ts';
 import { LINK_GROUP, LINK_PLURAL } from '../model/link-types.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, INJECT_ANNOTATION } from './version.ts';
-import { clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
+import { LEADER_RULES, clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
 
 export interface ControllerOptions {
   linkName: string;
@@ -73,8 +73,7 @@ export function renderController(opts: ControllerOptions): Manifest[] {
         // update/patch: the controller's finalizer removes mirrors when the Link is deleted.
         { apiGroups: [LINK_GROUP], resources: [LINK_PLURAL], verbs: ['list', 'get', 'watch', 'update', 'patch'] },
         { apiGroups: [LINK_GROUP], resources: [`${LINK_PLURAL}/status`], verbs: ['update', 'patch'] },
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update', 'patch'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+        ...LEADER_RULES,
       ],
     },
     roleBinding({ name: roleName, namespace, labels, annotations }, roleName, subjects),

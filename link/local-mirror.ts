@@ -7,7 +7,7 @@ import { containerSecurityContext, podEnv, podSecurityContext, tmpMount, tmpVolu
 import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE } from './version.ts';
-import { clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
+import { LEADER_RULES, clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
 
 export const LOCAL_MIRROR_NAME = 'linkerd-local-service-mirror';
 
@@ -33,10 +33,7 @@ export function renderLocalMirror(o: LocalMirrorOptions): Manifest[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name, namespace, labels, annotations },
-      rules: [
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update', 'patch'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-      ],
+      rules: [...LEADER_RULES],
     },
     roleBinding({ name, namespace, labels, annotations }, name, subjects),
     {

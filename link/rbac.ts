@@ -1,5 +1,5 @@
 // RBAC bindings as every manifest renders them: a name (and namespace), the role, the subjects.
-import type { RbacV1Subject, V1ClusterRoleBinding, V1ObjectMeta, V1RoleBinding } from '@kubernetes/client-node';
+import type { RbacV1Subject, V1ClusterRoleBinding, V1ObjectMeta, V1PolicyRule, V1RoleBinding } from '@kubernetes/client-node';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -23,3 +23,9 @@ export function roleBinding(metadata: V1ObjectMeta, role: string, subjects: Rbac
 export function serviceAccountSubject(name: string, namespace: string): RbacV1Subject {
   return { kind: 'ServiceAccount', name, namespace };
 }
+
+/** What a leader-elected controller needs in its own namespace: its Lease, and Events about what it did. */
+export const LEADER_RULES: readonly V1PolicyRule[] = Object.freeze([
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+]);
