@@ -255,6 +255,7 @@ export class H2Connection {
   /** Encoded header block limit: HPACK never needs more octets than the decoded list it stands for. */
   readonly #maxHeaderBlock: number;
   #goawaySent = false;
+  #ended = false;
   #goawayReceived = false;
   #destroyed = false;
 
@@ -409,14 +410,15 @@ export class H2Connection {
   // ---- input ----
 
   #receive(chunk: Buffer): void {
-    if (this.#destroyed) return;
+    // Once our side has ended (nothing left open), what the peer still sends changes nothing.
+    if (this.#destroyed || this.#ended) return;
     try {
       let buf = chunk;
       if (this.#in !== undefined) {
         // Complete only the frame that straddled the last read: copying the whole new chunk onto
         // it would copy every byte of a bulk transfer once more.
         const rest = this.#completePending(buf);
-        if (rest === undefined) return;
+        if (rest === undefined || this.#destroyed || this.#ended) return;
         buf = rest;
       }
       if (this.#prefaceLeft > 0) {
@@ -427,13 +429,13 @@ export class H2Connection {
         buf = buf.subarray(n);
       }
       let at = 0;
-      while (buf.length - at >= FRAME_HEADER_BYTES && !this.#destroyed) {
+      while (buf.length - at >= FRAME_HEADER_BYTES && !this.#destroyed && !this.#ended) {
         const len = frameLength(buf, at);
         if (buf.length - at < FRAME_HEADER_BYTES + len) break;
         at += this.#frameAt(buf, at, len);
       }
       // Socket chunks are never reused, so the tail can stay a view of this one.
-      if (at < buf.length && !this.#destroyed) this.#in = buf.subarray(at);
+      if (at < buf.length && !this.#destroyed && !this.#ended) this.#in = buf.subarray(at);
     } catch (err) {
       this.#fail(err);
     }
@@ -503,11 +505,12 @@ export class H2Connection {
       case FrameType.settings:
         return this.#settings(flags, streamId, p);
       case FrameType.ping:
+        if (streamId !== 0) throw new H2ConnectionError(ErrorCode.protocol, 'PING on a stream');
         if (p.length !== 8) throw new H2ConnectionError(ErrorCode.frameSize, 'PING of wrong size');
         if ((flags & Flag.ack) === 0) this.writeRaw(frame(FrameType.ping, Flag.ack, 0, p));
         return;
       case FrameType.goaway:
-        return this.#goaway(p);
+        return this.#goaway(streamId, p);
       case FrameType.windowUpdate:
         return this.#windowUpdate(streamId, p);
       case FrameType.pushPromise:
@@ -619,7 +622,8 @@ export class H2Connection {
     this.#unblock();
   }
 
-  #goaway(p: Buffer): void {
+  #goaway(streamId: number, p: Buffer): void {
+    if (streamId !== 0) throw new H2ConnectionError(ErrorCode.protocol, 'GOAWAY on a stream');
     if (p.length < 8) throw new H2ConnectionError(ErrorCode.frameSize, 'GOAWAY too short');
     const last = p.readUInt32BE(0) & 0x7fffffff;
     const code = p.readUInt32BE(4);
@@ -672,7 +676,11 @@ export class H2Connection {
 
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#out.length === 0 || this.#destroyed) return;
+    if (this.#out.length === 0) return;
+    if (this.#socket.writableEnded || this.#socket.destroyed) {
+      this.#out = [];
+      return;
+    }
     const out = this.#out.length === 1 ? (this.#out[0] as Buffer) : Buffer.concat(this.#out);
     this.#out = [];
     this.#socket.write(out);
@@ -690,6 +698,7 @@ export class H2Connection {
 
   #endSocket(): void {
     this.#flush();
+    this.#ended = true;
     this.#socket.end();
   }
 
