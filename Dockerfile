@@ -16,19 +16,13 @@ set -eu
 # Beside the sources: the import of esbuild resolves from the script's own directory.
 cat > bundle-image.mjs <<'JS'
 import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from './bin/bundle-options.js';
 await build({
+  ...BUNDLE_OPTIONS,
   entryPoints: ['cli/main.ts'],
   outfile: 'dist/multicluster.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // An executable script (the entrypoint is a symlink to it); bundled CommonJS packages call require().
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);",
-  },
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // An executable script (the entrypoint is a symlink to it).
+  banner: { js: `#!/usr/bin/env node\n${BUNDLE_OPTIONS.banner.js}` },
   sourcemap: 'linked',
   logLevel: 'warning',
 });
