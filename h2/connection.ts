@@ -44,6 +44,7 @@ export interface H2ConnectionOptions {
 }
 
 const noop = (): void => undefined;
+const MAX_STREAM_ID = 2 ** 31 - 1;
 
 /** A frame's payload length, checked against the SETTINGS_MAX_FRAME_SIZE we advertise (the default). */
 function frameLength(buf: Buffer, at: number): number {
@@ -300,7 +301,15 @@ export class H2Connection {
 
   /** Client role: whether a new stream may be opened now. */
   get available(): boolean {
-    return !this.#destroyed && !this.#goawayReceived && !this.#goawaySent && this.#streams.size < this.#peerMaxConcurrent;
+    return (
+      !this.#destroyed &&
+      !this.#ended &&
+      !this.#goawayReceived &&
+      !this.#goawaySent &&
+      this.#streams.size < this.#peerMaxConcurrent &&
+      // Stream identifiers are 31 bits and never reused: a connection that ran out is retired.
+      this.#nextStreamId <= MAX_STREAM_ID
+    );
   }
 
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, or the assumption until it is known. */
