@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import { mergePatch, readIfExists as tryRead } from '../kube/client.ts';
+import { isConflict, mergePatch, readIfExists as tryRead } from '../kube/client.ts';
 import { waitFor } from '../dev/managed-process.ts';
 import { cli } from './fixtures/cli.ts';
 import { apply } from './fixtures/kubectl.ts';
@@ -456,16 +456,24 @@ describe('service mirror', { concurrency: false }, () => {
 
   test("Linkerd's own probe-<link> Endpoints are adopted in place and follow the gateway", async () => {
     // What Linkerd's service mirror leaves behind on a drop-in upgrade: only the cluster-name label, a stale address.
-    await readEp(env.core1, MC_NS, 'probe-cluster2').then(
-      (e) => e && env.core1.deleteNamespacedEndpoints({ name: 'probe-cluster2', namespace: MC_NS }),
-    );
-    const theirs = await env.core1.createNamespacedEndpoints({
-      namespace: MC_NS,
-      body: {
-        metadata: { name: 'probe-cluster2', labels: { 'mirror.linkerd.io/cluster-name': 'cluster2' } },
-        subsets: [{ addresses: [{ ip: '192.0.2.99' }], ports: [{ name: 'mc-probe', port: 4191 }] }],
-      },
-    });
+    // The running controller may put its own back between our delete and our create: try again until ours is there.
+    let theirs: V1Endpoints | undefined;
+    for (let attempt = 1; theirs === undefined; attempt++) {
+      await readEp(env.core1, MC_NS, 'probe-cluster2').then(
+        (e) => e && env.core1.deleteNamespacedEndpoints({ name: 'probe-cluster2', namespace: MC_NS }).catch(() => undefined),
+      );
+      try {
+        theirs = await env.core1.createNamespacedEndpoints({
+          namespace: MC_NS,
+          body: {
+            metadata: { name: 'probe-cluster2', labels: { 'mirror.linkerd.io/cluster-name': 'cluster2' } },
+            subsets: [{ addresses: [{ ip: '192.0.2.99' }], ports: [{ name: 'mc-probe', port: 4191 }] }],
+          },
+        });
+      } catch (err) {
+        if (!isConflict(err) || attempt === 20) throw err;
+      }
+    }
     const adopted = await waitEndpoints(MC_NS, 'probe-cluster2', (e) => readyIps(e).includes(env.gateway.ip));
     assert.equal(adopted.metadata?.uid, theirs.metadata?.uid, 'updated in place, not recreated');
     assert.equal(adopted.metadata?.labels?.['mirror.linkerd.io/mirrored-gateway'], 'true');
