@@ -6,6 +6,7 @@
 import * as http2 from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
 import { H2Connection } from '../h2/connection.ts';
+import { ErrorCode } from '../h2/frames.ts';
 
 /** HTTP/2 receive windows the client advertises. */
 export interface ClientWindows {
@@ -96,6 +97,51 @@ export class MessageDeframer {
   }
 }
 
+/** What both clients do with a call: messages handed over as they complete, the status kept, one end. */
+class CallReader {
+  readonly #deframer = new MessageDeframer();
+  readonly #handlers: CallHandlers;
+  #status: CallEnd | undefined;
+  #ended = false;
+
+  constructor(handlers: CallHandlers) {
+    this.#handlers = handlers;
+  }
+
+  /** grpc-status and grpc-message of the response headers (a trailers-only reply) or trailers. */
+  status(code: string | undefined, message: string | undefined): void {
+    if (code !== undefined) this.#status = { kind: 'status', code: Number(code), details: message === undefined ? '' : decodeURIComponent(message) };
+  }
+
+  /** False when the bytes are not gRPC messages: the call has then ended as failed. */
+  data(chunk: Buffer): boolean {
+    let messages: ReceivedMessage[];
+    try {
+      messages = this.#deframer.push(chunk);
+    } catch (err) {
+      this.finish({ kind: 'failed', reason: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+    for (const m of messages) this.#handlers.message(m);
+    return true;
+  }
+
+  finish(how: CallEnd): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#handlers.end(how);
+  }
+
+  /** The stream closed: its status, or the failure `reason` if it never had one. */
+  close(reason: string): void {
+    this.finish(this.#status ?? { kind: 'failed', reason });
+  }
+}
+
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** One HTTP/2 connection (one proxy's) carrying server-streaming gRPC calls. */
 export interface GrpcStreamingConnection {
   readonly windows: ClientWindows;
@@ -149,38 +195,19 @@ export class GrpcH2Connection implements GrpcStreamingConnection {
       [http2.constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
       [http2.constants.HTTP2_HEADER_TE]: 'trailers',
     });
-    const deframer = new MessageDeframer();
-    let ended = false;
-    const finish = (how: CallEnd) => {
-      if (ended) return;
-      ended = true;
-      handlers.end(how);
-    };
-    // Reported on 'close', after every message before it has been handed over.
-    let status: CallEnd | undefined;
+    const call = new CallReader(handlers);
     const statusFrom = (h: http2.IncomingHttpHeaders): void => {
-      const code = h['grpc-status'];
-      if (code === undefined) return;
-      const details = h['grpc-message'];
-      status = { kind: 'status', code: Number(code), details: typeof details === 'string' ? decodeURIComponent(details) : '' };
+      const message = h['grpc-message'];
+      call.status(headerText(h['grpc-status']), typeof message === 'string' ? message : undefined);
     };
     stream.on('response', statusFrom); // a trailers-only response carries the status in its headers
     stream.on('trailers', statusFrom);
     stream.on('data', (chunk: Buffer) => {
-      let messages: ReceivedMessage[];
-      try {
-        messages = deframer.push(chunk);
-      } catch (err) {
-        stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
-        finish({ kind: 'failed', reason: err instanceof Error ? err.message : String(err) });
-        return;
-      }
-      for (const m of messages) handlers.message(m);
+      if (!call.data(chunk)) stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
     });
-    stream.on('error', (err: Error) => finish({ kind: 'failed', reason: err.message }));
-    stream.on('close', () =>
-      finish(status ?? { kind: 'failed', reason: `stream closed without a gRPC status (RST code ${stream.rstCode ?? 'none'})` }),
-    );
+    stream.on('error', (err: Error) => call.finish({ kind: 'failed', reason: err.message }));
+    // Reported on 'close', after every message before it has been handed over.
+    stream.on('close', () => call.close(`stream closed without a gRPC status (RST code ${stream.rstCode ?? 'none'})`));
     stream.end(frameMessage(request));
     return { cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
   }
@@ -237,41 +264,20 @@ export class EngineGrpcConnection implements GrpcStreamingConnection {
       false,
     );
     s.sendData(frameMessage(request), true);
-    const deframer = new MessageDeframer();
-    let ended = false;
-    let status: CallEnd | undefined;
-    const finish = (how: CallEnd): void => {
-      if (ended) return;
-      ended = true;
-      handlers.end(how);
-    };
+    const call = new CallReader(handlers);
     s.onHeaders = (h) => {
-      for (let i = 0; i < h.length; i += 2) {
-        if (h[i] !== 'grpc-status') continue;
-        const details = h.indexOf('grpc-message');
-        status = {
-          kind: 'status',
-          code: Number(h[i + 1]),
-          details: details >= 0 && details % 2 === 0 ? decodeURIComponent(h[details + 1] ?? '') : '',
-        };
-      }
+      const at = h.indexOf('grpc-status');
+      const msg = h.indexOf('grpc-message');
+      call.status(at % 2 === 0 ? h[at + 1] : undefined, msg % 2 === 0 ? h[msg + 1] : undefined);
     };
     s.onData = (chunk) => {
-      let messages: ReceivedMessage[];
-      try {
-        messages = deframer.push(chunk);
-      } catch (err) {
-        s.reset(0x1);
-        finish({ kind: 'failed', reason: err instanceof Error ? err.message : String(err) });
-        return;
-      }
+      if (!call.data(chunk)) s.reset(ErrorCode.protocol);
       // A proxy reads as it goes: the window goes back as soon as the bytes are taken.
-      s.consumeAll();
-      for (const m of messages) handlers.message(m);
+      else s.consumeAll();
     };
-    s.onReset = (code) => finish({ kind: 'failed', reason: `stream reset (RST code ${code})` });
-    s.onClose = () => finish(status ?? { kind: 'failed', reason: 'stream closed without a gRPC status' });
-    return { cancel: () => s.reset(0x8) };
+    s.onReset = (code) => call.finish({ kind: 'failed', reason: `stream reset (RST code ${code})` });
+    s.onClose = () => call.close('stream closed without a gRPC status');
+    return { cancel: () => s.reset(ErrorCode.cancel) };
   }
 
   close(): void {

@@ -1,34 +1,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { h1ToH1Request, h1ToH2Response, h2ToH1Request, h2ToH2Request } from './http-headers.ts';
+import type { FlatHeaders } from '../h2/hpack.ts';
+import { flatEndToEnd, flatH2Request, h1ToH1Request, h1ToH2Response, h2ToH1Request } from './http-headers.ts';
 
 const g = { forwarded: 'by=gw;for=c;host=web.demo.svc.cluster.local:80;proto=https', clientId: 'c' };
 
 test('HTTP/2 → HTTP/2 keeps pseudo-headers, te: trailers and end-to-end fields, drops hop-by-hop ones', () => {
-  const out = h2ToH2Request(
-    {
-      ':method': 'POST',
-      ':path': '/x',
-      ':authority': 'web:80',
-      ':scheme': 'http',
-      te: 'trailers',
-      connection: 'x-hop',
-      'x-hop': '1',
-      traceparent: 't',
-      'l5d-client-id': 'spoofed',
-    },
-    g,
-  );
-  assert.deepEqual(out, {
-    ':method': 'POST',
-    ':path': '/x',
-    ':authority': 'web:80',
-    ':scheme': 'http',
-    te: 'trailers',
-    traceparent: 't',
-    forwarded: g.forwarded,
-    'l5d-client-id': 'c',
-  });
+  const kept: Array<[string, string]> = [
+    [':method', 'POST'],
+    [':path', '/x'],
+    [':authority', 'web:80'],
+    [':scheme', 'http'],
+    ['te', 'trailers'],
+  ];
+  const request = [...kept, ['connection', 'x-hop'], ['x-hop', '1'], ['traceparent', 't'], ['l5d-client-id', 'spoofed']];
+  assert.deepEqual(flatH2Request(request.flat(), g), [...kept, ['traceparent', 't'], ['forwarded', g.forwarded], ['l5d-client-id', 'c']].flat());
+});
+
+test('HTTP/2 responses and trailers lose connection-specific fields; trailers lose pseudo-headers; never-indexed names carry over', () => {
+  const response: FlatHeaders = [':status', '200', 'connection', 'x-hop', 'x-hop', '1', 'keep-alive', 'x', 'content-type', 'text/plain'];
+  response.sensitive = new Set(['content-type']);
+  const out = flatEndToEnd(response, false);
+  assert.deepEqual([...out], [':status', '200', 'content-type', 'text/plain']);
+  assert.deepEqual([...(out.sensitive ?? [])], ['content-type']);
+  assert.deepEqual([...flatEndToEnd([':status', '200', 'grpc-status', '0', 'transfer-encoding', 'chunked'], true)], ['grpc-status', '0']);
 });
 
 test('l5d-orig-proto requests become HTTP/1.1 with Host from :authority, origin-form path and no marker', () => {

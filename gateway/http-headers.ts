@@ -20,8 +20,10 @@ const NONE: ReadonlySet<string> = new Set();
 /** Headers named in `Connection` are hop-by-hop too. */
 function connectionListed(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const c = headers['connection'];
-  if (c === undefined) return NONE;
-  const value = Array.isArray(c) ? c.join(',') : c;
+  return c === undefined ? NONE : listedIn(Array.isArray(c) ? c.join(',') : c);
+}
+
+function listedIn(value: string): ReadonlySet<string> {
   return new Set(
     value
       .split(',')
@@ -38,16 +40,6 @@ function copyEndToEnd(headers: IncomingHttpHeaders, out: OutgoingHttpHeaders, ke
     if ((HOP_BY_HOP.has(name) || listed.has(name)) && !keep(name)) continue;
     out[name] = value;
   }
-}
-
-/** Client HTTP/2 request → target HTTP/2 request. */
-export function h2ToH2Request(headers: IncomingHttpHeaders, g: GatewayHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const p of [':method', ':scheme', ':authority', ':path'] as const) if (headers[p] !== undefined) out[p] = headers[p];
-  copyEndToEnd(headers, out, (n) => n === 'te' && headers['te'] === 'trailers');
-  out['forwarded'] = g.forwarded;
-  out[CLIENT_ID] = g.clientId;
-  return out;
 }
 
 /** Client HTTP/2 request carrying l5d-orig-proto → target HTTP/1.1 request. */
@@ -91,13 +83,6 @@ export function h1ToH2Response(status: number, headers: IncomingHttpHeaders, htt
   return out;
 }
 
-/** Target HTTP/2 response → client HTTP/2 response headers. */
-export function h2ToH2Response(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ':status': headers[':status'] ?? 502 };
-  copyEndToEnd(headers, out);
-  return out;
-}
-
 /** Target HTTP/1 response headers for an HTTP/1 client (Node writes its own framing headers). */
 export function h1Response(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -122,8 +107,13 @@ function originForm(url: string): string {
 }
 
 // The same rules over the HTTP/2 relay's flat header lists ([name, value, ...]), which are
-// already lower-case; HTTP/2 forbids connection-specific fields, so none can be listed in
-// a Connection header worth honouring.
+// already lower-case.
+
+/** Names listed in a flat list's Connection header (HTTP/2 forbids one, but a peer may still send it). */
+function flatConnectionListed(headers: FlatHeaders): ReadonlySet<string> {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'connection') return listedIn(headers[i + 1] as string);
+  return NONE;
+}
 
 /** Client HTTP/2 request → target HTTP/2 request, pseudo-headers first. */
 export function flatH2Request(headers: FlatHeaders, g: GatewayHeaders): FlatHeaders {
@@ -132,11 +122,12 @@ export function flatH2Request(headers: FlatHeaders, g: GatewayHeaders): FlatHead
     const name = headers[i] as string;
     if (name.charCodeAt(0) === 58 /* ':' */) out.push(name, headers[i + 1] as string);
   }
+  const listed = flatConnectionListed(headers);
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     if (name.charCodeAt(0) === 58 || name === 'forwarded' || name === CLIENT_ID) continue;
     const value = headers[i + 1] as string;
-    if (HOP_BY_HOP.has(name) && !(name === 'te' && value === 'trailers')) continue;
+    if ((HOP_BY_HOP.has(name) || listed.has(name)) && !(name === 'te' && value === 'trailers')) continue;
     out.push(name, value);
   }
   out.push('forwarded', g.forwarded, CLIENT_ID, g.clientId);
@@ -147,9 +138,10 @@ export function flatH2Request(headers: FlatHeaders, g: GatewayHeaders): FlatHead
 /** Target HTTP/2 response headers or trailers → client, without connection-specific fields (and, for trailers, pseudo-headers). */
 export function flatEndToEnd(headers: FlatHeaders, trailers: boolean): FlatHeaders {
   const out: FlatHeaders = [];
+  const listed = flatConnectionListed(headers);
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
-    if (HOP_BY_HOP.has(name) || (trailers && name.charCodeAt(0) === 58)) continue;
+    if (HOP_BY_HOP.has(name) || listed.has(name) || (trailers && name.charCodeAt(0) === 58)) continue;
     out.push(name, headers[i + 1] as string);
   }
   if (headers.sensitive !== undefined) out.sensitive = headers.sensitive;

@@ -11,8 +11,8 @@ import { isAllowed } from './policy.ts';
 import { NoEndpointsError, UnauthorizedClientError } from './errors.ts';
 
 /**
- * `from` → `to` with backpressure and half-close, as stream.pipe, but the writes of one tick go
- * out together: TLS hands over each 16 KiB record as its own chunk, and one writev per read
+ * `from` → `to` with backpressure and half-close, as stream.pipe, but what one turn of the event
+ * loop read goes out in one write: TLS hands over each 16 KiB record as its own chunk, and one writev per read
  * instead of a write per record is most of what a bulk transfer costs the gateway.
  */
 function relay(from: Duplex, to: Duplex): void {

@@ -8,7 +8,7 @@ import { endpointKey, type Endpoint } from './balancer.ts';
 import { UpstreamConnectError } from './errors.ts';
 
 /** Bytes a relayed socket may hold before its reader is paused: bounds memory per opaque connection. */
-export const RELAY_HIGH_WATER_MARK = 256 * 1024;
+const RELAY_HIGH_WATER_MARK = 256 * 1024;
 
 /** net.connect with RELAY_HIGH_WATER_MARK (Node's Socket takes writableHighWaterMark; @types/node's options lack it). */
 function relayConnect(opts: TcpNetConnectOpts): Socket {

@@ -69,7 +69,6 @@ export class H2Stream {
   closed = false;
   /** Data the flow-control windows held back, in order, and whether the stream ends after it. */
   #pending: Buffer[] = [];
-  #pendingBytes = 0;
   #pendingEnd = false;
   #whenWritable: (() => void) | undefined;
   /** Received bytes the user has not yet consumed, and consumed bytes not yet returned to the peer. */
@@ -82,10 +81,6 @@ export class H2Stream {
     this.conn = conn;
     this.id = id;
     this.sendWindow = sendWindow;
-  }
-
-  get queuedBytes(): number {
-    return this.#pendingBytes;
   }
 
   /** Nothing held back by flow control and the socket is not backed up. */
@@ -156,7 +151,6 @@ export class H2Stream {
       const chunk = this.#pending[0] as Buffer;
       const last = this.#pending.length === 1;
       const sent = this.conn.writeData(this, chunk, last && this.#pendingEnd);
-      this.#pendingBytes -= sent;
       if (sent < chunk.length) {
         this.#pending[0] = chunk.subarray(sent);
         this.conn.blocked(this);
@@ -200,10 +194,7 @@ export class H2Stream {
   }
 
   #queue(chunk: Buffer, endStream: boolean): void {
-    if (chunk.length > 0) {
-      this.#pending.push(chunk);
-      this.#pendingBytes += chunk.length;
-    }
+    if (chunk.length > 0) this.#pending.push(chunk);
     if (endStream) this.#pendingEnd = true;
   }
 
@@ -216,7 +207,6 @@ export class H2Stream {
     if (this.closed) return;
     this.closed = true;
     this.#pending = [];
-    this.#pendingBytes = 0;
     this.#whenWritable = undefined;
     this.conn.streamClosed(this);
     this.onClose();
@@ -293,10 +283,6 @@ export class H2Connection {
   /** Bytes that arrived before the connection was set up (after a transport header, say). */
   feed(chunk: Buffer): void {
     if (chunk.length > 0) this.#receive(chunk);
-  }
-
-  get activeStreams(): number {
-    return this.#streams.size;
   }
 
   /** Client role: whether a new stream may be opened now. */

@@ -9,6 +9,7 @@ import { LINK_GROUP, LINK_PLURAL } from '../model/link-types.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, INJECT_ANNOTATION } from './version.ts';
 import { LEADER_RULES, clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
+import { deployment } from './deployment.ts';
 
 export interface ControllerOptions {
   linkName: string;
@@ -77,44 +78,34 @@ export function renderController(opts: ControllerOptions): Manifest[] {
       ],
     },
     roleBinding({ name: roleName, namespace, labels, annotations }, roleName, subjects),
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace, labels, annotations },
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 10,
-        selector: { matchLabels: selector },
-        template: {
-          metadata: {
-            // Meshed like upstream: probes reach the remote gateway through the proxy's mTLS.
-            annotations: {
-              [INJECT_ANNOTATION]: 'enabled',
-              'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
-              'config.alpha.linkerd.io/proxy-wait-before-exit-seconds': '0',
-            },
-            labels,
-          },
-          spec: {
-            serviceAccountName: name,
-            securityContext: podSecurityContext(),
-            containers: [
-              {
-                name: 'controller',
-                image: opts.image,
-                imagePullPolicy: opts.imagePullPolicy,
-                args: controllerArgs(opts),
-                env: podEnv(),
-                ports: [{ name: 'ctrl-admin', containerPort: 9999 }],
-                securityContext: containerSecurityContext(),
-                volumeMounts: [tmpMount],
-              },
-            ],
-            volumes: [tmpVolume],
-          },
+    deployment({ name, namespace, labels, annotations }, selector, {
+      metadata: {
+        // Meshed like upstream: probes reach the remote gateway through the proxy's mTLS.
+        annotations: {
+          [INJECT_ANNOTATION]: 'enabled',
+          'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
+          'config.alpha.linkerd.io/proxy-wait-before-exit-seconds': '0',
         },
+        labels,
       },
-    },
+      spec: {
+        serviceAccountName: name,
+        securityContext: podSecurityContext(),
+        containers: [
+          {
+            name: 'controller',
+            image: opts.image,
+            imagePullPolicy: opts.imagePullPolicy,
+            args: controllerArgs(opts),
+            env: podEnv(),
+            ports: [{ name: 'ctrl-admin', containerPort: 9999 }],
+            securityContext: containerSecurityContext(),
+            volumeMounts: [tmpMount],
+          },
+        ],
+        volumes: [tmpVolume],
+      },
+    }),
   ];
   if (opts.probePort !== undefined) {
     objects.push({

@@ -6,6 +6,7 @@ import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';
 import { CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE, INJECT_ANNOTATION } from './version.ts';
 import { clusterRoleBinding, serviceAccountSubject } from './rbac.ts';
+import { deployment } from './deployment.ts';
 
 export type GatewayServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
 export const GATEWAY_SERVICE_TYPES: readonly GatewayServiceType[] = ['LoadBalancer', 'NodePort', 'ClusterIP'];
@@ -90,10 +91,8 @@ export function renderGateway(opts: GatewayOptions): Manifest[] {
     clusterRoleBinding({ name: `${name}-${namespace}`, labels: { [EXTENSION_LABEL]: EXTENSION_VALUE } }, `${name}-${namespace}`, [
       serviceAccountSubject(name, namespace),
     ]),
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: {
+    deployment(
+      {
         name,
         namespace,
         labels: {
@@ -104,57 +103,53 @@ export function renderGateway(opts: GatewayOptions): Manifest[] {
         },
         annotations: createdBy,
       },
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 10,
-        selector: { matchLabels: selector },
-        template: {
-          metadata: {
-            // The gateway terminates mTLS itself; a proxy in front of it would do the same job twice.
-            annotations: { [INJECT_ANNOTATION]: 'disabled' },
-            labels: selector,
-          },
-          spec: {
-            serviceAccountName: name,
-            securityContext: podSecurityContext(),
-            containers: [
-              {
-                name: 'gateway',
-                image: opts.image,
-                imagePullPolicy: opts.imagePullPolicy,
-                args: gatewayArgs(opts, identity),
-                env: [
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                ],
-                readinessProbe: probe('/ready'),
-                livenessProbe: probe('/live'),
-                ports: [
-                  { name: Defaults.gatewayPortName, containerPort: GATEWAY_CONTAINER_PORT, protocol: 'TCP' },
-                  { name: Defaults.probePortName, containerPort: PROBE_CONTAINER_PORT, protocol: 'TCP' },
-                ],
-                securityContext: containerSecurityContext(),
-                volumeMounts: [
-                  tmpMount,
-                  { name: 'identity-token', mountPath: TOKEN_DIR, readOnly: true },
-                  { name: 'trust-roots', mountPath: TRUST_ROOTS_DIR, readOnly: true },
-                ],
+      selector,
+      {
+        metadata: {
+          // The gateway terminates mTLS itself; a proxy in front of it would do the same job twice.
+          annotations: { [INJECT_ANNOTATION]: 'disabled' },
+          labels: selector,
+        },
+        spec: {
+          serviceAccountName: name,
+          securityContext: podSecurityContext(),
+          containers: [
+            {
+              name: 'gateway',
+              image: opts.image,
+              imagePullPolicy: opts.imagePullPolicy,
+              args: gatewayArgs(opts, identity),
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              readinessProbe: probe('/ready'),
+              livenessProbe: probe('/live'),
+              ports: [
+                { name: Defaults.gatewayPortName, containerPort: GATEWAY_CONTAINER_PORT, protocol: 'TCP' },
+                { name: Defaults.probePortName, containerPort: PROBE_CONTAINER_PORT, protocol: 'TCP' },
+              ],
+              securityContext: containerSecurityContext(),
+              volumeMounts: [
+                tmpMount,
+                { name: 'identity-token', mountPath: TOKEN_DIR, readOnly: true },
+                { name: 'trust-roots', mountPath: TRUST_ROOTS_DIR, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            tmpVolume,
+            {
+              name: 'identity-token',
+              projected: {
+                sources: [{ serviceAccountToken: { audience: 'identity.l5d.io', expirationSeconds: TOKEN_SECONDS, path: TOKEN_FILE } }],
               },
-            ],
-            volumes: [
-              tmpVolume,
-              {
-                name: 'identity-token',
-                projected: {
-                  sources: [{ serviceAccountToken: { audience: 'identity.l5d.io', expirationSeconds: TOKEN_SECONDS, path: TOKEN_FILE } }],
-                },
-              },
-              { name: 'trust-roots', configMap: { name: GATEWAY_TRUST_ROOTS_CONFIGMAP } },
-            ],
-          },
+            },
+            { name: 'trust-roots', configMap: { name: GATEWAY_TRUST_ROOTS_CONFIGMAP } },
+          ],
         },
       },
-    },
+    ),
     {
       apiVersion: 'v1',
       kind: 'Service',

@@ -8,6 +8,7 @@ import type { Manifest } from './manifest.ts';
 import type { PullPolicy } from './version.ts';
 import { CONTROLLER_CLUSTER_ROLE, CREATED_BY, EXTENSION_LABEL, EXTENSION_VALUE } from './version.ts';
 import { LEADER_RULES, clusterRoleBinding, roleBinding, serviceAccountSubject } from './rbac.ts';
+import { deployment } from './deployment.ts';
 
 export const LOCAL_MIRROR_NAME = 'linkerd-local-service-mirror';
 
@@ -36,38 +37,28 @@ export function renderLocalMirror(o: LocalMirrorOptions): Manifest[] {
       rules: [...LEADER_RULES],
     },
     roleBinding({ name, namespace, labels, annotations }, name, subjects),
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace, labels, annotations },
+    deployment({ name, namespace, labels, annotations }, selector, {
+      metadata: { labels },
       spec: {
-        replicas: 1,
-        revisionHistoryLimit: 10,
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            securityContext: podSecurityContext(),
-            containers: [
-              {
-                name: 'local-service-mirror',
-                image: o.image,
-                imagePullPolicy: o.imagePullPolicy,
-                args: ['mirror', '--local-mirror', '--namespace', namespace, '--federated-service-selector', o.federatedSelector],
-                env: podEnv(),
-                ports: [{ name: 'admin', containerPort: 9999 }],
-                readinessProbe: { httpGet: { path: '/ready', port: 9999 } },
-                livenessProbe: { httpGet: { path: '/live', port: 9999 } },
-                securityContext: containerSecurityContext(),
-                volumeMounts: [tmpMount],
-              },
-            ],
-            volumes: [tmpVolume],
+        serviceAccountName: name,
+        securityContext: podSecurityContext(),
+        containers: [
+          {
+            name: 'local-service-mirror',
+            image: o.image,
+            imagePullPolicy: o.imagePullPolicy,
+            args: ['mirror', '--local-mirror', '--namespace', namespace, '--federated-service-selector', o.federatedSelector],
+            env: podEnv(),
+            ports: [{ name: 'admin', containerPort: 9999 }],
+            readinessProbe: { httpGet: { path: '/ready', port: 9999 } },
+            livenessProbe: { httpGet: { path: '/live', port: 9999 } },
+            securityContext: containerSecurityContext(),
+            volumeMounts: [tmpMount],
           },
-        },
+        ],
+        volumes: [tmpVolume],
       },
-    },
+    }),
   ];
 }
 

@@ -4,6 +4,20 @@ import assert from 'node:assert/strict';
 import type { V1Service } from '@kubernetes/client-node';
 import { Harness } from './reconcile-harness.ts';
 
+/** The `api-federated` Service as an earlier member's Link left it: its labels, its remote-discovery list. */
+function existingFederated(origin: string, remoteDiscovery: string): V1Service & { kind: 'Service' } {
+  return {
+    kind: 'Service',
+    metadata: {
+      name: 'api-federated',
+      namespace: 'web',
+      labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin },
+      annotations: { [REMOTE_DISCOVERY]: remoteDiscovery },
+    },
+    spec: { ports: [{ name: 'http', port: 8080 }] },
+  };
+}
+
 function member(name: string, labels: Record<string, string> = {}, o: { headless?: boolean } = {}): V1Service {
   return {
     metadata: {
@@ -38,16 +52,7 @@ test('a federated member joins <svc>-federated (no cluster-name, no Endpoints) a
 
 test('a second cluster joins beside the first; the oldest Link supplies the metadata', async () => {
   const h = new Harness({ cluster: 'east', linkAges: ['west', 'east'] });
-  h.local.put({
-    kind: 'Service',
-    metadata: {
-      name: 'api-federated',
-      namespace: 'web',
-      labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin: 'west' },
-      annotations: { [REMOTE_DISCOVERY]: 'api@west' },
-    },
-    spec: { ports: [{ name: 'http', port: 8080 }] },
-  });
+  h.local.put(existingFederated('west', 'api@west'));
   h.putFederated(member('api', { origin: 'east' }));
   await h.drain();
   const fed = h.local.objects.services.get('web/api-federated');
@@ -114,16 +119,7 @@ const LOCAL_DISCOVERY = 'multicluster.linkerd.io/local-discovery';
 test('the local mirror puts its cluster’s member in local-discovery, beside remote members, and takes its metadata', async () => {
   // `mirror --local-mirror`: the "remote" side is the local cluster, under the cluster name ''.
   const h = new Harness({ cluster: '', gatewayAddresses: [] });
-  h.local.put({
-    kind: 'Service',
-    metadata: {
-      name: 'api-federated',
-      namespace: 'web',
-      labels: { 'mirror.linkerd.io/mirrored-service': 'true', origin: 'east' },
-      annotations: { [REMOTE_DISCOVERY]: 'api@east' },
-    },
-    spec: { ports: [{ name: 'http', port: 8080 }] },
-  });
+  h.local.put(existingFederated('east', 'api@east'));
   h.putFederated(member('api', { origin: 'local' }));
   await h.drain();
   const fed = h.local.objects.services.get('web/api-federated');
