@@ -456,21 +456,26 @@ describe('service mirror', { concurrency: false }, () => {
 
   test("Linkerd's own probe-<link> Endpoints are adopted in place and follow the gateway", async () => {
     // What Linkerd's service mirror leaves behind on a drop-in upgrade: only the cluster-name label, a stale address.
-    // The running controller may put its own back between our delete and our create: try again until ours is there.
+    // Turned into Linkerd's shape in place: deleting and re-creating it would race the running
+    // controller (and the API server's own Endpoints cleanup), which put their objects back in between.
     let theirs: V1Endpoints | undefined;
     for (let attempt = 1; theirs === undefined; attempt++) {
-      await readEp(env.core1, MC_NS, 'probe-cluster2').then(
-        (e) => e && env.core1.deleteNamespacedEndpoints({ name: 'probe-cluster2', namespace: MC_NS }).catch(() => undefined),
-      );
+      const current = await waitEndpoints(MC_NS, 'probe-cluster2', () => true);
       try {
-        theirs = await env.core1.createNamespacedEndpoints({
+        theirs = await env.core1.replaceNamespacedEndpoints({
+          name: 'probe-cluster2',
           namespace: MC_NS,
           body: {
-            metadata: { name: 'probe-cluster2', labels: { 'mirror.linkerd.io/cluster-name': 'cluster2' } },
+            metadata: {
+              name: 'probe-cluster2',
+              resourceVersion: current.metadata?.resourceVersion,
+              labels: { 'mirror.linkerd.io/cluster-name': 'cluster2' },
+            },
             subsets: [{ addresses: [{ ip: '192.0.2.99' }], ports: [{ name: 'mc-probe', port: 4191 }] }],
           },
         });
       } catch (err) {
+        // The controller wrote in between (resourceVersion conflict): read again.
         if (!isConflict(err) || attempt === 20) throw err;
       }
     }
