@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { frameMessage, GrpcH2Connection, MessageDeframer, PROXY_WINDOWS, type CallEnd } from './destination-h2-client.ts';
+import {
+  EngineGrpcConnection,
+  frameMessage,
+  GrpcH2Connection,
+  MessageDeframer,
+  PROXY_WINDOWS,
+  type CallEnd,
+  type GrpcStreamingConnection,
+} from './destination-h2-client.ts';
 
 const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
@@ -13,7 +21,7 @@ test('the deframer returns each message whole, however the bytes are cut', () =>
   for (const cut of [1, 2, 5, 7, 4096, wire.length]) {
     const d = new MessageDeframer();
     const got: Buffer[] = [];
-    for (let at = 0; at < wire.length; at += cut) got.push(...d.push(wire.subarray(at, at + cut)).map((m) => m.bytes()));
+    for (let at = 0; at < wire.length; at += cut) got.push(...d.push(wire.subarray(at, at + cut)).map((m) => m.bytes ?? Buffer.alloc(0)));
     assert.deepEqual(got, messages, `chunks of ${cut}`);
     assert.ok(d.idle);
   }
@@ -28,7 +36,7 @@ test('the deframer holds a message back until its last byte has come', () => {
   assert.deepEqual(more, []);
   assert.ok(m);
   assert.equal(m.length, 10);
-  assert.deepEqual(m.bytes(), bytes(10, 5));
+  assert.deepEqual(m.bytes, bytes(10, 5));
 });
 
 test('the deframer refuses compressed messages', () => {
@@ -80,38 +88,75 @@ async function grpcServer(handler: (call: grpc.ServerWritableStream<Buffer, Buff
   return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
 }
 
-function call(conn: GrpcH2Connection, request: Buffer): Promise<{ messages: Buffer[]; end: CallEnd }> {
-  const messages: Buffer[] = [];
+interface Received {
+  messages: Array<{ length: number; bytes: Buffer | undefined }>;
+  end: CallEnd;
+}
+
+function call(conn: GrpcStreamingConnection, request: Buffer, keepBytesUpTo?: number): Promise<Received> {
+  const messages: Received['messages'] = [];
   return new Promise((resolve) => {
-    conn.serverStream('/t.S/Get', request, { message: (m) => messages.push(m.bytes()), end: (end) => resolve({ messages, end }) });
+    conn.serverStream('/t.S/Get', request, {
+      ...(keepBytesUpTo === undefined ? {} : { keepBytesUpTo }),
+      message: (m) => messages.push({ length: m.length, bytes: m.bytes }),
+      end: (end) => resolve({ messages, end }),
+    });
   });
 }
 
-test('a call carries its request and receives large messages, then the status', async (t) => {
-  const sent = [bytes(300_000, 1), bytes(12, 2), bytes(200_000, 3)];
-  const server = await grpcServer((c) => {
-    assert.deepEqual(c.request, Buffer.from('req'));
-    for (const m of sent) c.write(m);
-    c.end();
-  });
-  t.after(() => server.stop());
-  const conn = await GrpcH2Connection.connect(server.address, PROXY_WINDOWS);
-  t.after(() => conn.close());
-  // Several at once: 1 MiB of connection window is shared by all of them.
-  const results = await Promise.all(Array.from({ length: 5 }, () => call(conn, Buffer.from('req'))));
-  for (const r of results) {
-    assert.deepEqual(r.messages, sent);
-    assert.deepEqual(r.end, { kind: 'status', code: grpc.status.OK, details: 'OK' });
-  }
-});
+const clients = [
+  ['node:http2', GrpcH2Connection],
+  // Its reads land in one reused buffer: a message copied out late would show the next read's bytes.
+  ['h2/ engine', EngineGrpcConnection],
+] as const;
 
-test('an error status reaches the caller with its details', async (t) => {
-  const server = await grpcServer((c) => c.emit('error', { code: grpc.status.NOT_FOUND, details: 'no such Service: a/b' }));
-  t.after(() => server.stop());
-  const conn = await GrpcH2Connection.connect(server.address, PROXY_WINDOWS);
-  t.after(() => conn.close());
-  assert.deepEqual(await call(conn, Buffer.alloc(0)), {
-    messages: [],
-    end: { kind: 'status', code: grpc.status.NOT_FOUND, details: 'no such Service: a/b' },
+for (const [kind, Client] of clients) {
+  test(`${kind}: a call carries its request and receives large messages, then the status`, async (t) => {
+    const sent = [bytes(300_000, 1), bytes(12, 2), bytes(200_000, 3)];
+    const server = await grpcServer((c) => {
+      assert.deepEqual(c.request, Buffer.from('req'));
+      for (const m of sent) c.write(m);
+      c.end();
+    });
+    t.after(() => server.stop());
+    const conn = await Client.connect(server.address, PROXY_WINDOWS);
+    t.after(() => conn.close());
+    // Several at once: 1 MiB of connection window is shared by all of them.
+    const results = await Promise.all(Array.from({ length: 5 }, () => call(conn, Buffer.from('req'))));
+    for (const r of results) {
+      assert.deepEqual(
+        r.messages.map((m) => m.bytes),
+        sent,
+      );
+      assert.deepEqual(r.end, { kind: 'status', code: grpc.status.OK, details: 'OK' });
+    }
   });
-});
+
+  test(`${kind}: messages over keepBytesUpTo are reported by length only`, async (t) => {
+    const server = await grpcServer((c) => {
+      for (const m of [bytes(100_000, 4), bytes(40, 5), bytes(4097, 6), bytes(4096, 7)]) c.write(m);
+      c.end();
+    });
+    t.after(() => server.stop());
+    const conn = await Client.connect(server.address, PROXY_WINDOWS);
+    t.after(() => conn.close());
+    const r = await call(conn, Buffer.alloc(0), 4096);
+    assert.deepEqual(r.messages, [
+      { length: 100_000, bytes: undefined },
+      { length: 40, bytes: bytes(40, 5) },
+      { length: 4097, bytes: undefined },
+      { length: 4096, bytes: bytes(4096, 7) },
+    ]);
+  });
+
+  test(`${kind}: an error status reaches the caller with its details`, async (t) => {
+    const server = await grpcServer((c) => c.emit('error', { code: grpc.status.NOT_FOUND, details: 'no such Service: a/b' }));
+    t.after(() => server.stop());
+    const conn = await Client.connect(server.address, PROXY_WINDOWS);
+    t.after(() => conn.close());
+    assert.deepEqual(await call(conn, Buffer.alloc(0)), {
+      messages: [],
+      end: { kind: 'status', code: grpc.status.NOT_FOUND, details: 'no such Service: a/b' },
+    });
+  });
+}

@@ -24,6 +24,8 @@ export type CallEnd =
   { readonly kind: 'status'; readonly code: number; readonly details: string } | { readonly kind: 'failed'; readonly reason: string };
 
 export interface CallHandlers {
+  /** Messages longer than this are reported by length only (default: every message is copied out). */
+  readonly keepBytesUpTo?: number;
   /** One complete response message (without its 5-byte prefix), as soon as its last byte arrived. */
   message(m: ReceivedMessage): void;
   end(how: CallEnd): void;
@@ -42,27 +44,29 @@ export function frameMessage(message: Buffer): Buffer {
   return out;
 }
 
-/** A received gRPC message: its length at once, its bytes joined only when asked for. */
+/** A received gRPC message: its length, and its bytes when the call keeps messages of that size. */
 export interface ReceivedMessage {
   readonly length: number;
-  bytes(): Buffer;
-}
-
-function receivedMessage(parts: readonly Buffer[], length: number): ReceivedMessage {
-  let joined: Buffer | undefined = parts.length === 1 ? parts[0] : undefined;
-  return { length, bytes: () => (joined ??= Buffer.concat(parts, length)) };
+  /** A copy of the message, or undefined when it is longer than the call's `keepBytesUpTo`. */
+  readonly bytes: Buffer | undefined;
 }
 
 /**
  * Splits a stream of DATA bytes into gRPC messages. A message is complete when its last byte
- * has come; its chunks are kept as they arrived (a 210 KB snapshot comes in ~13 DATA frames) and
- * joined only if the caller reads the bytes: the benchmark's own CPU is on the measured machine.
+ * has come. The chunks may be views of a reused read buffer, so a message is copied out as it
+ * arrives, and only if it is at most `keepBytesUpTo` long: the benchmark needs the length of a
+ * 210 KB snapshot and the bytes of the small diffs, and its own CPU is on the measured machine.
  */
 export class MessageDeframer {
+  readonly #keepBytesUpTo: number;
   readonly #prefix = Buffer.alloc(5);
   #prefixHave = 0;
   /** The message being read, once its prefix is complete. */
-  #body: { length: number; parts: Buffer[]; have: number } | undefined;
+  #body: { length: number; copy: Buffer | undefined; have: number } | undefined;
+
+  constructor(keepBytesUpTo = Number.POSITIVE_INFINITY) {
+    this.#keepBytesUpTo = keepBytesUpTo;
+  }
 
   push(chunk: Buffer): ReceivedMessage[] {
     const out: ReceivedMessage[] = [];
@@ -77,15 +81,16 @@ export class MessageDeframer {
         if (this.#prefixHave < 5) break;
         if (this.#prefix[0] !== 0) throw new Error(`compressed gRPC message (flag ${this.#prefix[0]}): not supported`);
         this.#prefixHave = 0;
-        this.#body = { length: this.#prefix.readUInt32BE(1), parts: [], have: 0 };
+        const length = this.#prefix.readUInt32BE(1);
+        this.#body = { length, copy: length <= this.#keepBytesUpTo ? Buffer.allocUnsafe(length) : undefined, have: 0 };
       }
       const body = this.#body;
       const n = Math.min(body.length - body.have, chunk.length - at);
-      if (n > 0) body.parts.push(chunk.subarray(at, at + n));
+      if (n > 0 && body.copy) chunk.copy(body.copy, body.have, at, at + n);
       body.have += n;
       at += n;
       if (body.have < body.length) break;
-      out.push(receivedMessage(body.parts, body.length));
+      out.push({ length: body.length, bytes: body.copy });
       this.#body = undefined;
     }
     return out;
@@ -99,13 +104,14 @@ export class MessageDeframer {
 
 /** What both clients do with a call: messages handed over as they complete, the status kept, one end. */
 class CallReader {
-  readonly #deframer = new MessageDeframer();
+  readonly #deframer: MessageDeframer;
   readonly #handlers: CallHandlers;
   #status: CallEnd | undefined;
   #ended = false;
 
   constructor(handlers: CallHandlers) {
     this.#handlers = handlers;
+    this.#deframer = new MessageDeframer(handlers.keepBytesUpTo);
   }
 
   /** grpc-status and grpc-message of the response headers (a trailers-only reply) or trailers. */
@@ -217,6 +223,9 @@ export class GrpcH2Connection implements GrpcStreamingConnection {
   }
 }
 
+/** One connection's read buffer: what one read may take off the socket. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
 /**
  * The same over the frame engine of h2/: nghttp2 hands every DATA frame to JavaScript as a
  * stream event, which on two shared cores takes CPU from the destination under test; a proxy's
@@ -236,7 +245,14 @@ export class EngineGrpcConnection implements GrpcStreamingConnection {
     const host = address.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(i + 1));
     return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host, port, noDelay: true });
+      let conn: H2Connection | undefined;
+      // Reads land in one buffer per connection (no allocation per read): the engine copies what it keeps.
+      const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const onread = (n: number): boolean => {
+        conn?.feed(readBuffer.subarray(0, n));
+        return true;
+      };
+      const socket = tcpConnect({ host, port, noDelay: true, onread: { buffer: readBuffer, callback: onread } });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`no HTTP/2 connection to ${address} within ${timeoutMs} ms`));
@@ -247,7 +263,12 @@ export class EngineGrpcConnection implements GrpcStreamingConnection {
       });
       socket.once('connect', () => {
         clearTimeout(timer);
-        const conn = new H2Connection(socket, { role: 'client', streamWindow: windows.streamBytes, connectionWindow: windows.connectionBytes });
+        conn = new H2Connection(socket, {
+          role: 'client',
+          streamWindow: windows.streamBytes,
+          connectionWindow: windows.connectionBytes,
+          reusedReads: true,
+        });
         resolve(new EngineGrpcConnection(conn, windows));
       });
     });

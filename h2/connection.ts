@@ -35,6 +35,11 @@ export interface H2ConnectionOptions {
   maxHeaderListSize?: number;
   /** Client role: the peer's stream limit to assume until its SETTINGS arrive (say, what another connection to it learned). */
   assumedPeerMaxConcurrentStreams?: number;
+  /**
+   * The bytes come from `feed` out of one reused read buffer (net's `onread`), not from 'data'
+   * events: a partial frame is then copied, and a DATA chunk is only valid during `onData`.
+   */
+  reusedReads?: boolean;
   /** Server role: a new stream from the peer, with its request headers. */
   onStream?: (stream: H2Stream, headers: FlatHeaders, endStream: boolean) => void;
   /** The peer sent GOAWAY: no new streams on this connection. */
@@ -429,8 +434,8 @@ export class H2Connection {
         if (buf.length - at < FRAME_HEADER_BYTES + len) break;
         at += this.#frameAt(buf, at, len);
       }
-      // Socket chunks are never reused, so the tail can stay a view of this one.
-      if (at < buf.length && !this.#destroyed && !this.#ended) this.#in = buf.subarray(at);
+      // A socket's own chunks are never reused, so the tail can stay a view of this one.
+      if (at < buf.length && !this.#destroyed && !this.#ended) this.#in = this.#o.reusedReads ? Buffer.from(buf.subarray(at)) : buf.subarray(at);
     } catch (err) {
       this.#fail(err);
     }
