@@ -155,7 +155,15 @@ export const gatewayBenchmark: Benchmark = {
           via === 'direct'
             ? await dialPlain(sinkPort)
             : await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 9000, name: SINK_NAME });
+        // CPU per MB of each process: on two shared cores the bulk rate is bounded by their sum.
+        const bulkPids = { client: process.pid, gateway: gateway.child.pid ?? 0, sink: target.child.pid ?? 0 };
+        const bulkCpuBefore = Object.fromEntries(Object.entries(bulkPids).map(([k, pid]) => [k, cpuSeconds(pid)]));
         const mbps = await bulk(sock, bulkBytes);
+        const bulkCpuMsPerMb = Object.fromEntries(
+          Object.entries(bulkPids)
+            .filter(([k]) => via === 'gateway' || k !== 'gateway')
+            .map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - (bulkCpuBefore[k] ?? 0)) * 1e3 * 100) / (bulkBytes / 1e6)) / 100]),
+        );
         const lat = summarize(fixed.latencies);
         result[via] = {
           p50Ms: roundMs(lat?.p50 ?? NaN),
@@ -164,6 +172,7 @@ export const gatewayBenchmark: Benchmark = {
           maxRps: Math.round(max.rps),
           cpuUsPerRequest,
           bulkMBps: Math.round(mbps),
+          bulkCpuMsPerMb,
         };
       }
       const d = result['direct'] as { p50Ms: number; p99Ms: number; maxRps: number; bulkMBps: number; cpuUsPerRequest: number };
