@@ -57,6 +57,20 @@ function spawnFixture(script: string, args: string[]): Promise<{ child: ChildPro
   });
 }
 
+/** One bulk transfer, and the CPU each process spent per MB: on two shared cores the rate is bounded by their sum. */
+async function measuredBulk(
+  socket: Duplex,
+  bytes: number,
+  pids: Record<string, number>,
+): Promise<{ mbps: number; cpuMsPerMb: Record<string, number> }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const mbps = await bulk(socket, bytes);
+  const cpuMsPerMb = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - (before[k] ?? 0)) * 1e5) / (bytes / 1e6)) / 100]),
+  );
+  return { mbps, cpuMsPerMb };
+}
+
 function dialPlain(port: number): Promise<Socket> {
   return new Promise((resolve) => {
     const c = connect({ host: '127.0.0.1', port, allowHalfOpen: true, noDelay: true }, () => resolve(c));
@@ -120,6 +134,7 @@ export const gatewayBenchmark: Benchmark = {
     const [h2Port, sinkPort] = target.ports as [number, number];
     const gateway = await spawnFixture(script, ['gateway', dir, String(h2Port), String(sinkPort)]);
     const gwPort = gateway.ports[0] as number;
+    const relay = await spawnFixture(script, ['relay', String(sinkPort)]);
     progress(`target h2c :${h2Port}, sink :${sinkPort}, gateway :${gwPort} `);
     const open = (socket: Duplex): LoadSession =>
       clientKind === 'node' ? nodeSession(http2.connect(`http://${H2_NAME}:80`, { createConnection: () => socket })) : engineSession(socket);
@@ -155,15 +170,11 @@ export const gatewayBenchmark: Benchmark = {
           via === 'direct'
             ? await dialPlain(sinkPort)
             : await dialMeshed({ host: '127.0.0.1', port: gwPort }, client, GW_ID, { port: 9000, name: SINK_NAME });
-        // CPU per MB of each process: on two shared cores the bulk rate is bounded by their sum.
-        const bulkPids = { client: process.pid, gateway: gateway.child.pid ?? 0, sink: target.child.pid ?? 0 };
-        const bulkCpuBefore = Object.fromEntries(Object.entries(bulkPids).map(([k, pid]) => [k, cpuSeconds(pid)]));
-        const mbps = await bulk(sock, bulkBytes);
-        const bulkCpuMsPerMb = Object.fromEntries(
-          Object.entries(bulkPids)
-            .filter(([k]) => via === 'gateway' || k !== 'gateway')
-            .map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - (bulkCpuBefore[k] ?? 0)) * 1e3 * 100) / (bulkBytes / 1e6)) / 100]),
-        );
+        const { mbps, cpuMsPerMb: bulkCpuMsPerMb } = await measuredBulk(sock, bulkBytes, {
+          client: process.pid,
+          ...(via === 'gateway' ? { gateway: gateway.child.pid ?? 0 } : {}),
+          sink: target.child.pid ?? 0,
+        });
         const lat = summarize(fixed.latencies);
         result[via] = {
           p50Ms: roundMs(lat?.p50 ?? NaN),
@@ -175,6 +186,15 @@ export const gatewayBenchmark: Benchmark = {
           bulkCpuMsPerMb,
         };
       }
+      // The reference floor for any relay written in Node: the same bytes through a plain TCP pipe
+      // (no TLS, no header) in its own process.
+      progress(`plain Node TCP relay: ${values['bulk-mb']} MB`);
+      const plain = await measuredBulk(await dialPlain(relay.ports[0] as number), bulkBytes, {
+        client: process.pid,
+        relay: relay.child.pid ?? 0,
+        sink: target.child.pid ?? 0,
+      });
+      result['plainRelay'] = { bulkMBps: Math.round(plain.mbps), bulkCpuMsPerMb: plain.cpuMsPerMb };
       const d = result['direct'] as { p50Ms: number; p99Ms: number; maxRps: number; bulkMBps: number; cpuUsPerRequest: number };
       const g = result['gateway'] as typeof d;
       const figures = {
@@ -188,6 +208,8 @@ export const gatewayBenchmark: Benchmark = {
         // saturation, where fewer requests share each read, write and timer.
         oneCoreRpsRatio: Math.round((d.cpuUsPerRequest / g.cpuUsPerRequest) * 100) / 100,
         bulkRatio: Math.round((g.bulkMBps / d.bulkMBps) * 100) / 100,
+        // The same ratio for the plain relay: what a relay in Node reaches here before any TLS.
+        plainRelayBulkRatio: Math.round((plain.mbps / d.bulkMBps) * 100) / 100,
       };
       const met = {
         addedP50: figures.addedP50Ms <= GATEWAY_TARGETS.addedP50Ms,
@@ -200,6 +222,7 @@ export const gatewayBenchmark: Benchmark = {
     } finally {
       target.child.kill();
       gateway.child.kill();
+      relay.child.kill();
     }
   },
 };
