@@ -1,7 +1,7 @@
 // Child processes of `npm run bench -- gateway`: `target` (an h2c server answering a small body,
 // and a TCP sink that reports the bytes it got), `gateway` (the real GatewayServer with the
-// target as its only endpoint, identity from files), or `relay` (plain TCP piped to the sink
-// with stream.pipe, no TLS: the floor of any relay in Node). Prints `ready <port...>` on stdout.
+// target as its only endpoint, identity from files), or `relay` (plain TCP piped to the target's
+// ports with stream.pipe, no TLS: the floor of any relay in Node). Prints `ready <port...>` on stdout.
 import * as http2 from 'node:http2';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { P2cBalancer } from '../gateway/balancer.ts';
@@ -68,18 +68,25 @@ if (role === 'target') {
   const addr = await server.start();
   process.stdout.write(`ready ${addr.port}\n`);
 } else if (role === 'relay') {
-  const sinkPort = Number(args[0]);
-  const relay = createServer({ allowHalfOpen: true }, (from) => {
-    const to = connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true, noDelay: true });
-    from.pipe(to).pipe(from);
-    from.on('error', () => to.destroy());
-    to.on('error', () => from.destroy());
-  });
-  relay.listen(0, '127.0.0.1');
-  await new Promise((r) => relay.once('listening', r));
-  process.stdout.write(`ready ${(relay.address() as AddressInfo).port}\n`);
+  // One listener per target port, in the order given.
+  const ports = await Promise.all(
+    args.map(async (arg) => {
+      const targetPort = Number(arg);
+      const relay = createServer({ allowHalfOpen: true }, (from) => {
+        const to = connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true, noDelay: true });
+        from.setNoDelay(true);
+        from.pipe(to).pipe(from);
+        from.on('error', () => to.destroy());
+        to.on('error', () => from.destroy());
+      });
+      relay.listen(0, '127.0.0.1');
+      await new Promise((r) => relay.once('listening', r));
+      return (relay.address() as AddressInfo).port;
+    }),
+  );
+  process.stdout.write(`ready ${ports.join(' ')}\n`);
 } else {
-  process.stderr.write('usage: gateway-fixture.ts target | gateway DIR H2PORT SINKPORT | relay SINKPORT\n');
+  process.stderr.write('usage: gateway-fixture.ts target | gateway DIR H2PORT SINKPORT | relay PORT...\n');
   process.exit(2);
 }
 

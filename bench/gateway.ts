@@ -139,7 +139,8 @@ export const gatewayBenchmark: Benchmark = {
     const [h2Port, sinkPort] = target.ports as [number, number];
     const gateway = await spawnFixture(script, ['gateway', dir, String(h2Port), String(sinkPort)]);
     const gwPort = gateway.ports[0] as number;
-    const relay = await spawnFixture(script, ['relay', String(sinkPort)]);
+    const relay = await spawnFixture(script, ['relay', String(sinkPort), String(h2Port)]);
+    const [relaySinkPort, relayH2Port] = relay.ports as [number, number];
     progress(`target h2c :${h2Port}, sink :${sinkPort}, gateway :${gwPort} `);
     const open = (socket: Duplex): LoadSession =>
       clientKind === 'node' ? nodeSession(http2.connect(`http://${H2_NAME}:80`, { createConnection: () => socket })) : engineSession(socket);
@@ -193,20 +194,33 @@ export const gatewayBenchmark: Benchmark = {
           bulkCpuMsPerMb,
         };
       }
-      // The reference floor for any relay written in Node: the same bytes through a plain TCP pipe
-      // (no TLS, no header) in its own process.
+      // The reference floor for any relay written in Node: a plain TCP pipe (no TLS, no header, no
+      // HTTP/2 parsing) in its own process, with the same fixed-rate requests and the same bulk bytes.
+      const rs = await Promise.all(Array.from({ length: 4 }, async () => open(await dialPlain(relayH2Port))));
+      await maxRate(rs, `${H2_NAME}:80`, 16, 1); // warm-up
+      progress(`plain Node TCP relay: ${rps} RPS for ${seconds}s`);
+      const relayed = summarize((await fixedRate(rs, `${H2_NAME}:80`, rps, seconds)).latencies);
+      for (const x of rs) x.close();
       progress(`plain Node TCP relay: ${values['bulk-mb']} MB`);
-      const plain = await measuredBulk(await dialPlain(relay.ports[0] as number), bulkBytes, {
+      const plain = await measuredBulk(await dialPlain(relaySinkPort), bulkBytes, {
         client: process.pid,
         relay: relay.child.pid ?? 0,
         sink: target.child.pid ?? 0,
       });
-      result['plainRelay'] = { bulkMBps: Math.round(plain.mbps), bulkCpuMsPerMb: plain.cpuMsPerMb };
+      result['plainRelay'] = {
+        p50Ms: roundUs(relayed?.p50 ?? NaN),
+        p99Ms: roundUs(relayed?.p99 ?? NaN),
+        bulkMBps: Math.round(plain.mbps),
+        bulkCpuMsPerMb: plain.cpuMsPerMb,
+      };
       const d = result['direct'] as { p50Ms: number; p99Ms: number; maxRps: number; bulkMBps: number; cpuUsPerRequest: number };
       const g = result['gateway'] as typeof d;
       const figures = {
         addedP50Ms: roundUs(g.p50Ms - d.p50Ms),
         addedP99Ms: roundUs(g.p99Ms - d.p99Ms),
+        // What the plain relay adds at the same rate: two more hops through a process that does nothing else.
+        plainRelayAddedP50Ms: roundUs((relayed?.p50 ?? NaN) - d.p50Ms),
+        plainRelayAddedP99Ms: roundUs((relayed?.p99 ?? NaN) - d.p99Ms),
         // Wall clock: on two cores the gateway phase's client and target share the other core, and
         // that core, not the gateway, is what runs out (the gateway then uses less than its core).
         rpsRatio: Math.round((g.maxRps / d.maxRps) * 100) / 100,

@@ -107,6 +107,71 @@ test('client role: a reset from the server reaches onReset with its code', async
   assert.equal(res.reset, ErrorCode.refusedStream);
 });
 
+test('client role: a reset asked for while the last frame of a finished stream is delivered sends nothing', async (t) => {
+  // The gateway's relay resets the target's stream when the client's closes; that happens inside
+  // the target's final DATA callback, when both sides have already ended.
+  const received: Buffer[] = [];
+  const conns: H2Connection[] = [];
+  const server = createServer((socket: Socket) => {
+    socket.on('data', (c: Buffer) => received.push(c));
+    conns.push(
+      new H2Connection(socket, {
+        role: 'server',
+        onStream: (s) => {
+          s.sendHeaders([':status', '200'], false);
+          s.sendData(Buffer.from('ok'), true);
+        },
+      }),
+    );
+  });
+  const port = await listen(server);
+  t.after(() => {
+    for (const c of conns) c.destroy();
+    server.close();
+  });
+  const conn = new H2Connection(connect({ host: '127.0.0.1', port }), { role: 'client' });
+  t.after(() => conn.destroy());
+  const request = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = conn.request([':method', 'GET', ':scheme', 'http', ':authority', 'x', ':path', '/'], true);
+      s.onData = (_chunk, end) => {
+        if (!end) return;
+        s.reset(ErrorCode.cancel);
+        resolve(s.closed);
+      };
+    });
+  assert.equal(await request(), true, 'the stream is closed');
+  // A second request on the same connection: whatever the first reset wrote has reached the server by its end.
+  assert.equal(await request(), true);
+  const types = frameTypes(Buffer.concat(received).subarray(PREFACE.length));
+  assert.equal(types.filter((x) => x === FrameType.headers).length, 2, 'two requests went out');
+  assert.equal(types.includes(FrameType.rstStream), false, `no RST_STREAM among frame types ${types.join(',')}`);
+  // A stream still open on one side is reset as before.
+  const open = conn.request([':method', 'POST', ':scheme', 'http', ':authority', 'x', ':path', '/'], false);
+  const reset = new Promise<void>((resolve) => {
+    open.onData = (_chunk, end) => {
+      if (end) {
+        open.reset(ErrorCode.cancel);
+        resolve();
+      }
+    };
+  });
+  await reset;
+  await request(); // ordered after the reset on the same connection
+  assert.equal(frameTypes(Buffer.concat(received).subarray(PREFACE.length)).includes(FrameType.rstStream), true);
+});
+
+/** The type of every complete frame in `bytes`, in order. */
+function frameTypes(bytes: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 0; at + 9 <= bytes.length;) {
+    const len = bytes.readUIntBE(at, 3);
+    out.push(bytes[at + 3] as number);
+    at += 9 + len;
+  }
+  return out;
+}
+
 test('client role: a connection that cannot be made resets its streams', async () => {
   const closed = createServer();
   const port = await listen(closed);

@@ -141,7 +141,9 @@ export class H2Stream {
 
   reset(code: number): void {
     if (this.closed || this.#resetByPeer) return;
-    this.conn.writeRaw(rstStreamFrame(this.id, code));
+    // Both sides sent END_STREAM (the last one is being delivered): the stream is over, and a
+    // RST_STREAM would be a frame on a closed stream (RFC 9113 §5.1) and a wasted write.
+    if (!(this.localEnded && this.remoteEnded)) this.conn.writeRaw(rstStreamFrame(this.id, code));
     this.#close();
   }
 
