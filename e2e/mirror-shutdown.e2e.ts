@@ -2,7 +2,8 @@
 // gives its final Link status write and the lease release --shutdown-timeout, says what it
 // could not write, and exits (it used to retry the status write every 2 s forever). And a
 // SIGTERM that lands right after the Link's deletion (`unlink | kubectl delete -f -` deletes the
-// Link and the controller back to back) waits for the finalizer the deletion started.
+// Link and the controller back to back) still runs the Link's finalizer, whether or not the
+// deletion event reached the controller first.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readIfExists } from '../kube/client.ts';

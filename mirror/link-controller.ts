@@ -4,7 +4,7 @@
 // process keeps running. Deleting the Link removes its mirrors through a finalizer.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../kube/client.ts';
+import { isConflict, isNotFound, loadKubeConfig } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
 import { customObjectPage, Reflector } from '../kube/reflector.ts';
 import { InvalidLinkError, linkGatewayAddresses, linkGatewayPort, linkProbe, parseLink } from '../model/link-parse.ts';
@@ -22,6 +22,8 @@ import { REPORT_AFTER_ATTEMPTS } from './outcome-reporter.ts';
 import { ProbeWorker } from './probe-worker.ts';
 
 const MIRROR_FINALIZER = 'multicluster.linkerd.io/mirrors';
+/** Tries at the finalizer release when the Link keeps changing under it (status writes). */
+const FINALIZER_ATTEMPTS = 5;
 
 /** Link-level problems that stop mirroring until the user fixes them. */
 type LinkProblem =
@@ -110,6 +112,7 @@ export class LinkController {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     await Promise.all([this.#links.stop(), this.#secrets?.reflector.stop()]);
     await this.#syncing;
+    await this.#finishDeletion();
     await this.#stopWatcher();
     this.#probe?.stop();
     this.#status.stop();
@@ -332,6 +335,39 @@ export class LinkController {
     await w?.stop();
   }
 
+  /**
+   * `unlink | kubectl delete -f -` deletes the Link and this Deployment back to back, so SIGTERM
+   * can arrive before the deletion event does (the suite saw it on a loaded machine): read the
+   * Link once more and run its finalizer now, or the Link stays stuck until someone clears the
+   * finalizer by hand.
+   */
+  async #finishDeletion(): Promise<void> {
+    if (this.#cfg.keepMirrorsOnUnlink) return;
+    try {
+      const link = await this.#readLink();
+      if (link?.metadata.deletionTimestamp) await this.#finalize(link);
+    } catch (err) {
+      this.#log.warn('could not finish removing the deleted Link', { reason: errorMessage(err) });
+    }
+  }
+
+  /** The Link as the API server has it now; undefined once it is gone. */
+  async #readLink(): Promise<Link | undefined> {
+    try {
+      const raw = (await this.#custom.getNamespacedCustomObject({
+        group: LINK_GROUP,
+        version: LINK_STORAGE_VERSION,
+        namespace: this.#cfg.namespace,
+        plural: LINK_PLURAL,
+        name: this.#cfg.linkName,
+      })) as KubernetesObject;
+      return parseLink(raw);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   async #finalize(link: Link): Promise<void> {
     if (!(link.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return;
     await this.#stopWatcher();
@@ -339,10 +375,7 @@ export class LinkController {
     // this controller's ServiceAccount and RBAC a few requests after the Link: a finalizer left
     // for last lost that race (403s) and left the Link stuck. The unlink output lists the
     // mirrors too, so what this process cannot finish is deleted anyway.
-    await this.#patchFinalizers(
-      link,
-      (link.metadata.finalizers ?? []).filter((f) => f !== MIRROR_FINALIZER),
-    );
+    await this.#releaseFinalizer(link);
     const cluster = link.spec.targetClusterName ?? '';
     const removed = await deleteMirrorsOf(this.#kc, new LocalWriter(this.#kc, cluster, this.#cfg.fieldManager));
     this.#log.info('link deleted; mirrors removed', { cluster, reason: 'Finalizer', removed });
@@ -350,6 +383,27 @@ export class LinkController {
     this.#probe = undefined;
     this.#probeKey = '';
     this.#metrics.forget(cluster);
+  }
+
+  /**
+   * Removes this controller's finalizer under the Link's resourceVersion (other finalizers are
+   * not ours to drop). The status writer bumps that version too, so a conflict reads the Link
+   * again and retries, a few times.
+   */
+  async #releaseFinalizer(link: Link): Promise<void> {
+    let current: Link | undefined = link;
+    for (let attempt = 1; current && (current.metadata.finalizers ?? []).includes(MIRROR_FINALIZER); attempt++) {
+      try {
+        await this.#patchFinalizers(
+          current,
+          (current.metadata.finalizers ?? []).filter((f) => f !== MIRROR_FINALIZER),
+        );
+        return;
+      } catch (err) {
+        if (attempt >= FINALIZER_ATTEMPTS || !(err instanceof Error && isConflict(err.cause))) throw err;
+        current = await this.#readLink();
+      }
+    }
   }
 
   async #patchFinalizers(link: Link, finalizers: string[]): Promise<void> {
