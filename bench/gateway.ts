@@ -1,7 +1,8 @@
 // `npm run bench -- gateway`: the gateway's data path against the direct path in one run, on
 // loopback. For the maximum-RPS phase the process under test (target or gateway) is pinned to
 // one core (taskset) and the rest to the other. Added latency p50/p99 for small HTTP/2 requests at a fixed rate, maximum
-// requests per second, and opaque TCP bulk throughput.
+// requests per second, and opaque TCP bulk throughput; and, as a floor for any relay in Node, the
+// added latency and bulk throughput of a plain TCP pipe in a process of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
 import { BUNDLE_OPTIONS } from '../bin/bundle-options.js';
