@@ -72,9 +72,8 @@ if (role === 'target') {
   const ports = await Promise.all(
     args.map(async (arg) => {
       const targetPort = Number(arg);
-      const relay = createServer({ allowHalfOpen: true }, (from) => {
+      const relay = createServer({ allowHalfOpen: true, noDelay: true }, (from) => {
         const to = connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true, noDelay: true });
-        from.setNoDelay(true);
         from.pipe(to).pipe(from);
         from.on('error', () => to.destroy());
         to.on('error', () => from.destroy());

@@ -21,7 +21,7 @@ import { loadSigningCa } from '../identity/signing-ca.ts';
 import { createTrustAnchor } from '../identity/trust-anchor.ts';
 import { BenchUsageError, type Benchmark, type BenchResult } from './benchmark.ts';
 import { bulk, engineSession, fixedRate, maxRate, nodeSession, type LoadSession } from './gateway-load.ts';
-import { cpuSeconds } from './proc-stats.ts';
+import { cpuSeconds, CpuMeter } from './proc-stats.ts';
 import { summarize } from './quantiles.ts';
 
 export const GATEWAY_TARGETS = Object.freeze({ addedP50Ms: 0.3, addedP99Ms: 1.5, rpsRatio: 0.5, bulkRatio: 0.8 });
@@ -69,11 +69,10 @@ async function measuredBulk(
   bytes: number,
   pids: Record<string, number>,
 ): Promise<{ mbps: number; cpuMsPerMb: Record<string, number> }> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const meter = new CpuMeter(new Map(Object.entries(pids)));
   const mbps = await bulk(socket, bytes);
-  const cpuMsPerMb = Object.fromEntries(
-    Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - (before[k] ?? 0)) * 1e5) / (bytes / 1e6)) / 100]),
-  );
+  const mb = bytes / 1e6;
+  const cpuMsPerMb = Object.fromEntries([...meter.used()].map(([name, s]) => [name, Math.round((s * 1e5) / mb) / 100]));
   return { mbps, cpuMsPerMb };
 }
 

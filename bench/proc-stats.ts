@@ -74,12 +74,16 @@ export class CpuMeter {
     this.#start = new Map([...this.#pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
   }
 
+  /** CPU seconds used by each process since `reset`, unrounded. */
+  used(): Map<string, number> {
+    return new Map([...this.#pids].map(([name, pid]) => [name, cpuSeconds(pid) - (this.#start.get(name) ?? 0)]));
+  }
+
   /** CPU seconds used by each process since `reset`, the wall seconds elapsed, and everyone else's CPU seconds. */
   read(): Record<string, number> {
     const out: Record<string, number> = { wall_s: round1((performance.now() - this.#t0) / 1000) };
     let ours = 0;
-    for (const [name, pid] of this.#pids) {
-      const used = cpuSeconds(pid) - (this.#start.get(name) ?? 0);
+    for (const [name, used] of this.used()) {
       ours += used;
       out[name] = round1(used);
     }
